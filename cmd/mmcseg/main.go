@@ -65,9 +65,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return exitOK
 	}
-	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintln(stdout, "mmcseg", version)
-		return exitOK
+	if args[0] == "--version" {
+		args = []string{"version"}
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -91,10 +90,22 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'mmcseg COMMAND -h' for a command's flags.")
 	fmt.Fprintln(w, "Exit status: 0 success, 1 failure, 2 usage error, 3 partly done.")
+}
+
+func init() {
+	register(command{name: "version", summary: "print the version", run: runVersion})
+}
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "", stderr)
+	if _, code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	fmt.Fprintln(stdout, "mmcseg", version)
+	return exitOK
 }
 
 // newFlagSet returns a FlagSet for a subcommand that prints its usage to
