@@ -1,0 +1,218 @@
+package blas
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naive is the textbook triple loop in float64: the reference both
+// implementations are checked against.
+func naive(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	for i := range m {
+		for j := range n {
+			var s float64
+			for p := range k {
+				var av, bv float64
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			if beta == 0 {
+				c[i*ldc+j] = alpha * s
+			} else {
+				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			}
+		}
+	}
+}
+
+type gemmCase struct {
+	ta, tb      bool
+	m, n, k     int
+	pad         int // extra stride on every matrix
+	alpha, beta float64
+}
+
+func gemmCases() []gemmCase {
+	var cs []gemmCase
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			for _, s := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 9, 300}, {70, 130, 33}, {129, 4, 513}, {5, 600, 2}, {4, 0, 3}, {6, 2, 0}} {
+				cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], (s[0] + s[2]) % 3, 1.5, 0})
+				cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], 0, -0.5, 0.75})
+				cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], 1, 1, 1})
+			}
+		}
+	}
+	return cs
+}
+
+func (g gemmCase) String() string {
+	return fmt.Sprintf("tA=%v,tB=%v,m=%d,n=%d,k=%d,pad=%d,alpha=%g,beta=%g", g.ta, g.tb, g.m, g.n, g.k, g.pad, g.alpha, g.beta)
+}
+
+// operands returns random A, B, C (float64) with the case's strides; C is
+// filled with NaN when beta is 0 to prove it is not read.
+func (g gemmCase) operands(r *rand.Rand) (a, b, c []float64, lda, ldb, ldc int) {
+	ar, ac := g.m, g.k
+	if g.ta {
+		ar, ac = g.k, g.m
+	}
+	br, bc := g.k, g.n
+	if g.tb {
+		br, bc = g.n, g.k
+	}
+	lda, ldb, ldc = max(ac, 1)+g.pad, max(bc, 1)+g.pad, max(g.n, 1)+g.pad
+	fill := func(n int) []float64 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = r.Float64()*2 - 1
+		}
+		return x
+	}
+	a, b, c = fill(max(ar, 1)*lda), fill(max(br, 1)*ldb), fill(max(g.m, 1)*ldc)
+	if g.beta == 0 {
+		for i := range c {
+			c[i] = math.NaN()
+		}
+	}
+	return a, b, c, lda, ldb, ldc
+}
+
+func to32(x []float64) []float32 {
+	y := make([]float32, len(x))
+	for i, v := range x {
+		y[i] = float32(v)
+	}
+	return y
+}
+
+func TestGemmAgainstNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, impl := range []Impl{Default(), PureGo()} {
+		for _, g := range gemmCases() {
+			a, b, c, lda, ldb, ldc := g.operands(r)
+			want := append([]float64(nil), c...)
+			naive(g.ta, g.tb, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
+
+			got := append([]float64(nil), c...)
+			impl.Dgemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, got, ldc)
+			got32 := to32(c)
+			impl.Sgemm(g.ta, g.tb, g.m, g.n, g.k, float32(g.alpha), to32(a), lda, to32(b), ldb, float32(g.beta), got32, ldc)
+			for i := range g.m {
+				for j := range g.n {
+					w := want[i*ldc+j]
+					tol := 1e-12 * float64(g.k+1)
+					if d := math.Abs(got[i*ldc+j] - w); d > tol {
+						t.Fatalf("%s Dgemm %v: C[%d,%d] = %g, want %g", impl.Name(), g, i, j, got[i*ldc+j], w)
+					}
+					tol32 := 2e-6 * float64(g.k+1)
+					if d := math.Abs(float64(got32[i*ldc+j]) - w); d > tol32 {
+						t.Fatalf("%s Sgemm %v: C[%d,%d] = %g, want %g", impl.Name(), g, i, j, got32[i*ldc+j], w)
+					}
+				}
+			}
+			// Padding between rows of C must be left alone.
+			for i := range g.m {
+				for j := g.n; j < ldc && i*ldc+j < len(c); j++ {
+					if got[i*ldc+j] != c[i*ldc+j] && !(math.IsNaN(got[i*ldc+j]) && math.IsNaN(c[i*ldc+j])) {
+						t.Fatalf("%s %v: wrote the padding at C[%d,%d]", impl.Name(), g, i, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestImplementationsAgree checks the default (OpenBLAS under cgo) and the
+// pure-Go GEMM against each other on the model's shapes, scaled down.
+func TestImplementationsAgree(t *testing.T) {
+	d, p := Default(), PureGo()
+	if d.Name() == p.Name() {
+		t.Logf("default is %s: comparing it with itself and the naive loop only", d.Name())
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, g := range []gemmCase{
+		{false, false, 2049, 400, 100, 0, 1, 0},
+		{false, true, 2049, 100, 400, 200, 1, 1},
+		{true, false, 400, 100, 2049, 0, 1, 0},
+		{true, false, 100, 3000, 128, 0, 1, 0.9},
+	} {
+		a, b, c, lda, ldb, ldc := g.operands(r)
+		a32, b32 := to32(a), to32(b)
+		c1, c2 := to32(c), to32(c)
+		d.Sgemm(g.ta, g.tb, g.m, g.n, g.k, float32(g.alpha), a32, lda, b32, ldb, float32(g.beta), c1, ldc)
+		p.Sgemm(g.ta, g.tb, g.m, g.n, g.k, float32(g.alpha), a32, lda, b32, ldb, float32(g.beta), c2, ldc)
+		// Both must lie within the classical float32 error bound of the
+		// exact product, k·ε·Σ|a||b| per element, so they lie within twice
+		// that of each other.
+		absA, absB := make([]float64, len(a)), make([]float64, len(b))
+		for i, v := range a {
+			absA[i] = math.Abs(v)
+		}
+		for i, v := range b {
+			absB[i] = math.Abs(v)
+		}
+		bound := make([]float64, len(c))
+		naive(g.ta, g.tb, g.m, g.n, g.k, math.Abs(g.alpha), absA, lda, absB, ldb, 0, bound, ldc)
+		const eps32 = 0x1p-24
+		for i := range g.m {
+			for j := range g.n {
+				x, y := float64(c1[i*ldc+j]), float64(c2[i*ldc+j])
+				tol := 2 * float64(g.k+2) * eps32 * (bound[i*ldc+j] + math.Abs(g.beta*c[i*ldc+j]))
+				if math.Abs(x-y) > tol {
+					t.Fatalf("%v: C[%d,%d]: %s %g, %s %g, beyond %g", g, i, j, d.Name(), x, p.Name(), y, tol)
+				}
+			}
+		}
+	}
+}
+
+func TestBadShapesPanic(t *testing.T) {
+	for name, f := range map[string]func(){
+		"short A":  func() { PureGo().Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
+		"stride":   func() { Default().Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
+		"negative": func() { Default().Dgemm(false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func benchGemm(b *testing.B, impl Impl, m, n, k int) {
+	r := rand.New(rand.NewPCG(5, 6))
+	a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for _, x := range [][]float32{a, bb} {
+		for i := range x {
+			x[i] = r.Float32() - 0.5 // never zero-filled: some GEMMs skip zeros
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		impl.Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+	}
+	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkSgemm measures one single-threaded call on the model's dominant
+// shape, cut to a tenth of the rows.
+func BenchmarkSgemm(b *testing.B) {
+	b.Run("default", func(b *testing.B) { benchGemm(b, Default(), 6605, 400, 100) })
+	b.Run("purego", func(b *testing.B) { benchGemm(b, PureGo(), 6605, 400, 100) })
+}

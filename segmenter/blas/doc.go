@@ -1,0 +1,15 @@
+// Package blas is mmcseg's one small interface to dense matrix products:
+// row-major single- and double-precision GEMM.
+//
+// Two implementations exist. The default, built with cgo, calls OpenBLAS
+// (cblas_sgemm/cblas_dgemm; Debian's libopenblas-dev). A pure-Go blocked
+// GEMM is always compiled and becomes the default when cgo is off or the
+// build tag purego is set (go test -tags purego ./segmenter/...).
+//
+// Every call is single-threaded. Callers parallelise by splitting their
+// products into independent parts, which keeps the work partition (and so
+// the floating-point results) fixed for a given thread count and lets
+// several models share the cores without oversubscribing them. OpenBLAS's
+// own thread count is process-global; this package owns it and pins it to 1
+// when it is loaded, and nothing else in mmcseg touches it.
+package blas
