@@ -180,8 +180,12 @@ func TestImplementationsAgree(t *testing.T) {
 
 func TestBadShapesPanic(t *testing.T) {
 	for name, f := range map[string]func(){
-		"short A":  func() { PureGo().Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
-		"stride":   func() { Default().Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2) },
+		"short A": func() {
+			PureGo().Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		},
+		"stride": func() {
+			Default().Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 1, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		},
 		"negative": func() { Default().Dgemm(false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) },
 	} {
 		func() {
