@@ -1,0 +1,129 @@
+package segmenter
+
+import (
+	"sync"
+
+	"github.com/mmcseg/mmcseg/segmenter/blas"
+)
+
+// Float is the element type of every kernel: float32 for models, float64
+// for gradient checks.
+type Float interface{ float32 | float64 }
+
+// Engine runs kernels on a fixed number of goroutines with one BLAS
+// implementation. The zero value is not usable; call NewEngine.
+type Engine struct {
+	threads int
+	impl    blas.Impl
+
+	part32 []float32 // split-K partial products, (threads−1)·m·n
+	part64 []float64
+	acc    [][]float64 // per-worker float64 accumulators for column reductions
+	vec32  []float32   // per-channel constants of the normalisation kernels
+	vec64  []float64
+}
+
+// NewEngine returns an Engine running on threads goroutines (at least 1)
+// with impl (blas.Default() when nil).
+func NewEngine(threads int, impl blas.Impl) *Engine {
+	if impl == nil {
+		impl = blas.Default()
+	}
+	threads = max(threads, 1)
+	return &Engine{threads: threads, impl: impl, acc: make([][]float64, threads)}
+}
+
+// Threads returns the number of goroutines the Engine's kernels use.
+func (e *Engine) Threads() int { return e.threads }
+
+// BLAS returns the Engine's matrix-product implementation.
+func (e *Engine) BLAS() blas.Impl { return e.impl }
+
+// parts returns how many contiguous parts n items split into when no part
+// should hold fewer than grain items. It depends only on n, grain and the
+// thread count, which keeps every partition (and so every result) fixed.
+func (e *Engine) parts(n, grain int) int {
+	grain = max(grain, 1)
+	return max(min(e.threads, (n+grain-1)/grain), 1)
+}
+
+// For splits [0, n) into contiguous parts of at least grain items (at most
+// one per thread) and runs fn(w, lo, hi) for part w on its own goroutine,
+// the last on the caller's. It returns the number of parts.
+func (e *Engine) For(n, grain int, fn func(w, lo, hi int)) int {
+	p := e.parts(n, grain)
+	if p == 1 {
+		fn(0, 0, n)
+		return 1
+	}
+	var wg sync.WaitGroup
+	for w := range p - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(w, n*w/p, n*(w+1)/p)
+		}()
+	}
+	fn(p-1, n*(p-1)/p, n)
+	wg.Wait()
+	return p
+}
+
+// accumulators returns one zeroed float64 slice of length size per thread,
+// reused from call to call.
+func (e *Engine) accumulators(size int) [][]float64 {
+	for w := range e.acc {
+		if cap(e.acc[w]) < size {
+			e.acc[w] = make([]float64, size)
+		}
+		e.acc[w] = e.acc[w][:size]
+		clear(e.acc[w])
+	}
+	return e.acc
+}
+
+// reduceInto adds the first p accumulators, in worker order, to dst.
+func reduceInto[T Float](dst []T, acc [][]float64, p int) {
+	for i := range dst {
+		var s float64
+		for w := range p {
+			s += acc[w][i]
+		}
+		dst[i] += T(s)
+	}
+}
+
+// partials returns the Engine's split-K scratch with room for n elements.
+func partials[T Float](e *Engine, n int) []T {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		if cap(e.part32) < n {
+			e.part32 = make([]float32, n)
+		}
+		return any(e.part32[:n]).([]T)
+	default:
+		if cap(e.part64) < n {
+			e.part64 = make([]float64, n)
+		}
+		return any(e.part64[:n]).([]T)
+	}
+}
+
+// vector returns the Engine's small per-channel scratch with room for n
+// elements (not zeroed). Kernels use it between parallel regions only.
+func vector[T Float](e *Engine, n int) []T {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		if cap(e.vec32) < n {
+			e.vec32 = make([]float32, n)
+		}
+		return any(e.vec32[:n]).([]T)
+	default:
+		if cap(e.vec64) < n {
+			e.vec64 = make([]float64, n)
+		}
+		return any(e.vec64[:n]).([]T)
+	}
+}

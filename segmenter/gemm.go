@@ -1,0 +1,130 @@
+package segmenter
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices (see
+// blas.Impl), split across the Engine's threads: by rows of C when C is
+// tall, otherwise by the inner dimension k with the partial products summed
+// in worker order (the weight gradients, k = tokens), otherwise by columns.
+func Gemm[T Float](e *Engine, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	const minRows = 64          // rows of C per part
+	const minInner = 1024       // k per part when splitting k
+	const serialFLOPs = 1 << 20 // below this one call is cheaper than a fork
+	p := e.threads
+	switch {
+	case p == 1 || m*n*k < serialFLOPs:
+		gemm1(e, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case m >= p*minRows:
+		e.For(m, minRows, func(_, lo, hi int) {
+			ao := lo * lda
+			if transA {
+				ao = lo
+			}
+			gemm1(e, transA, transB, hi-lo, n, k, alpha, a[ao:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		})
+	case k >= p*minInner:
+		parts := e.parts(k, minInner)
+		scratch := partials[T](e, (parts-1)*m*n)
+		e.For(k, minInner, func(w, lo, hi int) {
+			ao, bo := lo, lo*ldb
+			if transA {
+				ao = lo * lda
+			}
+			if transB {
+				bo = lo
+			}
+			if w == 0 {
+				gemm1(e, transA, transB, m, n, hi-lo, alpha, a[ao:], lda, b[bo:], ldb, beta, c, ldc)
+				return
+			}
+			gemm1(e, transA, transB, m, n, hi-lo, alpha, a[ao:], lda, b[bo:], ldb, 0, scratch[(w-1)*m*n:w*m*n], n)
+		})
+		e.For(m, 1, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := c[i*ldc : i*ldc+n]
+				for w := 1; w < parts; w++ {
+					pr := scratch[(w-1)*m*n+i*n : (w-1)*m*n+i*n+n]
+					for j := range row {
+						row[j] += pr[j]
+					}
+				}
+			}
+		})
+	default:
+		e.For(n, 16, func(_, lo, hi int) {
+			bo := lo
+			if transB {
+				bo = lo * ldb
+			}
+			gemm1(e, transA, transB, m, hi-lo, k, alpha, a, lda, b[bo:], ldb, beta, c[lo:], ldc)
+		})
+	}
+}
+
+// gemm1 is one single-threaded call into the Engine's BLAS.
+func gemm1[T Float](e *Engine, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch a := any(a).(type) {
+	case []float32:
+		e.impl.Sgemm(transA, transB, m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		e.impl.Dgemm(transA, transB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// Linear computes Y = X·Wᵀ + b for X [n×in] (row stride ldx), W [out×in]
+// and Y [n×out] (row stride ldy); b may be nil. With accumulate, Y += X·Wᵀ
+// + b instead.
+func Linear[T Float](e *Engine, n, in, out int, x []T, ldx int, w, b []T, y []T, ldy int, accumulate bool) {
+	var beta T
+	if accumulate {
+		beta = 1
+	}
+	Gemm(e, false, true, n, out, in, 1, x, ldx, w, in, beta, y, ldy)
+	if b != nil {
+		AddRowVector(e, n, out, y, ldy, b)
+	}
+}
+
+// LinearBackward is the backward pass of Linear: dW += dYᵀ·X, db += the
+// column sums of dY (db may be nil), and dX = dY·W (dX += dY·W with
+// accumulate; dX nil skips it).
+func LinearBackward[T Float](e *Engine, n, in, out int, x []T, ldx int, w []T, dy []T, lddy int, dw, db []T, dx []T, lddx int, accumulate bool) {
+	Gemm(e, true, false, out, in, n, 1, dy, lddy, x, ldx, 1, dw, in)
+	if db != nil {
+		ColSums(e, n, out, dy, lddy, db)
+	}
+	if dx != nil {
+		var beta T
+		if accumulate {
+			beta = 1
+		}
+		Gemm(e, false, false, n, in, out, 1, dy, lddy, w, in, beta, dx, lddx)
+	}
+}
+
+// AddRowVector adds v to every row of the rows×cols matrix x (stride ld).
+func AddRowVector[T Float](e *Engine, rows, cols int, x []T, ld int, v []T) {
+	v = v[:cols]
+	e.For(rows, 256, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := x[i*ld : i*ld+cols]
+			for j := range row {
+				row[j] += v[j]
+			}
+		}
+	})
+}
+
+// ColSums adds the column sums of the rows×cols matrix x (stride ld) to
+// dst, accumulating in float64.
+func ColSums[T Float](e *Engine, rows, cols int, x []T, ld int, dst []T) {
+	acc := e.accumulators(cols)
+	p := e.For(rows, 256, func(w, lo, hi int) {
+		a := acc[w][:cols]
+		for i := lo; i < hi; i++ {
+			row := x[i*ld : i*ld+cols]
+			for j, v := range row {
+				a[j] += float64(v)
+			}
+		}
+	})
+	reduceInto(dst[:cols], acc, p)
+}
