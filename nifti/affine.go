@@ -34,13 +34,49 @@ func (s Source) String() string {
 // float32 (three float32 epsilons, as nibabel allows).
 const quaternionEps = 3 * 1.1920929e-07
 
-// rotation returns the rotation matrix of the unit quaternion (a, b, c, d).
-func rotation(a, b, c, d float64) [3][3]float64 {
-	return [3][3]float64{
-		{a*a + b*b - c*c - d*d, 2 * (b*c - a*d), 2 * (b*d + a*c)},
-		{2 * (b*c + a*d), a*a + c*c - b*b - d*d, 2 * (c*d - a*b)},
-		{2 * (b*d - a*c), 2 * (c*d + a*b), a*a + d*d - c*c - b*b},
+// quatRule is how a reader turns the stored b, c, d into a rotation. The
+// rules differ only when a = √(1−b²−c²−d²) is tiny, i.e. for rotations
+// within a few hundredths of a degree of 180°.
+type quatRule int
+
+const (
+	// ruleNibabel: a = √max(w², 0) with w² = 1−b²−c²−d², an error if w² <
+	// −quaternionEps, and the quaternion normalised (nibabel's
+	// fillpositive and quat2mat).
+	ruleNibabel quatRule = iota
+	// ruleNiftiIO: w² < 1e-7 counts as a = 0 with b, c, d normalised
+	// (nifti1_io's nifti_quatern_to_mat44, used by ITK, FSL and AFNI).
+	ruleNiftiIO
+)
+
+// rotation returns the rotation matrix a reader following rule computes
+// from the stored quaternion (b, c, d), or false if the reader rejects it.
+func rotation(b, c, d float64, rule quatRule) ([3][3]float64, bool) {
+	w2 := 1 - (b*b + c*c + d*d)
+	var a float64
+	switch {
+	case math.IsNaN(w2) || math.IsInf(w2, 0):
+		return [3][3]float64{}, false
+	case rule == ruleNibabel:
+		if w2 < -quaternionEps {
+			return [3][3]float64{}, false
+		}
+		a = math.Sqrt(math.Max(w2, 0))
+	case w2 < 1e-7:
+		a = 0
+	default:
+		a = math.Sqrt(w2)
 	}
+	n := a*a + b*b + c*c + d*d
+	if n < 1e-300 {
+		return [3][3]float64{}, false
+	}
+	s := 2 / n
+	return [3][3]float64{
+		{1 - s*(c*c+d*d), s * (b*c - a*d), s * (b*d + a*c)},
+		{s * (b*c + a*d), 1 - s*(b*b+d*d), s * (c*d - a*b)},
+		{s * (b*d - a*c), s * (c*d + a*b), 1 - s*(b*b+c*c)},
+	}, true
 }
 
 // QformAffine returns the index→RAS affine that the qform fields describe,
@@ -48,14 +84,16 @@ func rotation(a, b, c, d float64) [3][3]float64 {
 // read as 1 and negative voxel sizes as their absolute value, each with a
 // warning; a quaternion with b²+c²+d² > 1 is an error.
 func (h *Header) QformAffine() (geom.Affine, []string, error) {
+	return h.qformAffine(ruleNibabel)
+}
+
+func (h *Header) qformAffine(rule quatRule) (geom.Affine, []string, error) {
 	var warn []string
 	b, c, d := h.QuaternB, h.QuaternC, h.QuaternD
-	w2 := 1 - (b*b + c*c + d*d)
-	if math.IsNaN(w2) || w2 < -quaternionEps {
+	r, ok := rotation(b, c, d, rule)
+	if !ok {
 		return geom.Affine{}, nil, fmt.Errorf("%w: qform quaternion (b, c, d) = (%g, %g, %g) is not a unit quaternion", ErrGeometry, b, c, d)
 	}
-	a := math.Sqrt(math.Max(w2, 0))
-	r := rotation(a, b, c, d)
 	qfac := h.Pixdim[0]
 	if qfac != 1 && qfac != -1 {
 		warn = append(warn, fmt.Sprintf("pixdim[0] (qfac) is %g, not ±1; using 1", qfac))
@@ -219,24 +257,42 @@ func quaternion(m geom.Affine) (b, c, d, qfac float64, zoom [3]float64) {
 	return b / n, c / n, d / n, qfac, zoom
 }
 
-// float32Quaternion rounds (b, c, d) to float32 such that b²+c²+d² ≤ 1 still
-// holds for the rounded values, so that readers recompute a real a.
-func float32Quaternion(b, c, d float64) (float64, float64, float64) {
-	q := [3]float32{float32(b), float32(c), float32(d)}
-	for range 8 {
-		s := float64(q[0])*float64(q[0]) + float64(q[1])*float64(q[1]) + float64(q[2])*float64(q[2])
-		if s <= 1 {
-			break
-		}
-		big := 0
-		for i := 1; i < 3; i++ {
-			if math.Abs(float64(q[i])) > math.Abs(float64(q[big])) {
-				big = i
+// storeQuaternion sets h's quaternion to the float32 values (b, c, d), each
+// rounded either way, that make the qform closest to the sform for every
+// reader rule, and returns that worst-case distance in mm over the nx×ny×nz
+// volume (+Inf if no rounding is accepted by all readers). Plain rounding
+// is not enough near 180° rotations — the axial LPS→RAS flip is one —
+// where a reader's a = √(1−b²−c²−d²) magnifies the float32 error of b, c
+// and d by orders of magnitude.
+func storeQuaternion(h *Header, b, c, d float64, nx, ny, nz int) float64 {
+	cands := func(x float64) [3]float64 {
+		f := float32(x)
+		return [3]float64{float64(f), float64(math.Nextafter32(f, 2)), float64(math.Nextafter32(f, -2))}
+	}
+	cb, cc, cd := cands(b), cands(c), cands(d)
+	s := h.SformAffine()
+	best, bb, bc, bd := math.Inf(1), cb[0], cc[0], cd[0]
+	for _, qb := range cb {
+		for _, qc := range cc {
+			for _, qd := range cd {
+				h.QuaternB, h.QuaternC, h.QuaternD = qb, qc, qd
+				worst := 0.0
+				for _, rule := range []quatRule{ruleNibabel, ruleNiftiIO} {
+					q, _, err := h.qformAffine(rule)
+					if err != nil {
+						worst = math.Inf(1)
+						break
+					}
+					worst = math.Max(worst, maxCornerDistance(q, s, nx, ny, nz))
+				}
+				if worst < best {
+					best, bb, bc, bd = worst, qb, qc, qd
+				}
 			}
 		}
-		q[big] = math.Nextafter32(q[big], 0)
 	}
-	return float64(q[0]), float64(q[1]), float64(q[2])
+	h.QuaternB, h.QuaternC, h.QuaternD = bb, bc, bd
+	return best
 }
 
 // maxCornerDistance returns the largest distance in mm between where a and

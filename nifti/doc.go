@@ -48,10 +48,18 @@
 // qform_code 0 and keeps the exact sform, and says so in Info.Warnings. A
 // qform that disagreed with the sform would make tools that prefer the qform
 // (ITK) and tools that prefer the sform (nibabel, FSL) put voxels in
-// different places — the bug this package exists to avoid. More generally
-// the qform is written only if it places every voxel within QformTolerance
-// of the sform. ITK-based viewers refuse sheared files with an error rather
-// than misplacing them; resampling to an orthogonal grid is the remedy.
+// different places — the bug this package exists to avoid. ITK-based
+// viewers refuse sheared files with an error rather than misplacing them;
+// resampling to an orthogonal grid is the remedy.
+//
+// More generally the qform is written only if it places every voxel within
+// QformTolerance of the sform, both as nibabel and as nifti1_io (ITK, FSL,
+// AFNI) recover the quaternion. NIfTI-1 stores the quaternion as float32,
+// and readers recompute its first component as √(1−b²−c²−d²), which near a
+// half-turn magnifies the rounding: orientations within a few hundredths of
+// a degree of an axis flip (but not exactly on it) cannot be held within
+// 0.01 mm over a CT-sized volume, so they too get the sform alone (with an
+// orthonormal sform, which every reader, ITK included, accepts).
 //
 // Label maps get intent NIFTI_INTENT_LABEL and a label table beside them,
 // as an ITK-SNAP label description file and as JSON (WriteLabelTable).

@@ -374,7 +374,7 @@ func load(src *stream, openImg func() (*stream, func(), error), opt ReadOptions)
 
 // growChunk is the first allocation when the data length is not known in
 // advance; the buffer then doubles, so memory follows the bytes really read.
-const growChunk = 64 << 20
+const growChunk = 4 << 20
 
 func readVolume(s *stream, n int64) ([]byte, error) {
 	if s.exact || n <= growChunk {

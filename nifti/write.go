@@ -253,19 +253,13 @@ func newHeader(g geom.Grid, dt Datatype, n int, opt WriteOptions) (*Header, []st
 	a := g.RAS()
 	h.SrowX, h.SrowY, h.SrowZ = a[0], a[1], a[2]
 	b, c, d, qfac, zoom := quaternion(a)
-	h.QuaternB, h.QuaternC, h.QuaternD = float32Quaternion(b, c, d)
 	h.Pixdim[0] = qfac
 	copy(h.Pixdim[1:4], zoom[:])
 	h.QoffsetX, h.QoffsetY, h.QoffsetZ = a[0][3], a[1][3], a[2][3]
+	// Judge the qform as readers will see it: from the stored float32s.
 	roundFloat32(h)
-
-	// Judge the qform as a reader will see it: from the stored float32s.
+	dist := storeQuaternion(h, b, c, d, g.Columns, g.Rows, g.Slices)
 	var warn []string
-	q, _, err := h.QformAffine()
-	dist := math.Inf(1)
-	if err == nil {
-		dist = maxCornerDistance(q, h.SformAffine(), g.Columns, g.Rows, g.Slices)
-	}
 	if dist > QformTolerance {
 		h.QformCode = XformUnknown
 		if t := g.Tilt(); t > 0.01 {
