@@ -69,8 +69,10 @@ func decodeJPEGLS(frame []byte, info FrameInfo, l layout) (Decoded, error) {
 	if info.BitsAllocated == 1 || info.BitsAllocated == 32 {
 		return Decoded{}, mismatchf("JPEG-LS cannot fill BitsAllocated %d here", info.BitsAllocated)
 	}
-	if len(frame) == 0 {
-		return Decoded{}, corruptf("empty JPEG-LS frame")
+	if !endsWithEOI(frame) {
+		// CharLS 2.4.1 spins for many seconds on a stream cut inside a scan
+		// (about 20 s for a 64×64 frame); a complete stream ends with EOI.
+		return Decoded{}, corruptf("JPEG-LS stream does not end with an EOI marker (truncated?)")
 	}
 	out := make([]byte, l.size)
 	var r C.mm_jls_result
