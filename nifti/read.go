@@ -121,6 +121,11 @@ type stream struct {
 	limit int64
 	exact bool // limit is the exact length (uncompressed file)
 	zr    *gzip.Reader
+	// isize is the gzip trailer's length of the uncompressed data modulo
+	// 2³² (-1: unknown). It is only a hint — multi-member files and
+	// forgeries exist — used to allocate a volume at once instead of
+	// growing the buffer when it agrees with the header.
+	isize int64
 }
 
 func (s *stream) close() {
@@ -183,9 +188,9 @@ func openStream(ctx context.Context, r io.Reader, size int64) (*stream, error) {
 		if size >= 0 && size < math.MaxInt64/maxDeflateRatio {
 			limit = size * maxDeflateRatio
 		}
-		return &stream{r: ctxReader{ctx, zr}, limit: limit, zr: zr}, nil
+		return &stream{r: ctxReader{ctx, zr}, limit: limit, zr: zr, isize: -1}, nil
 	}
-	return &stream{r: br, limit: size, exact: size >= 0}, nil
+	return &stream{r: br, limit: size, exact: size >= 0, isize: -1}, nil
 }
 
 // openFile is openStream for a file, whose uncompressed reads may seek.
@@ -200,10 +205,17 @@ func openFile(ctx context.Context, f *os.File) (*stream, error) {
 	var head [2]byte
 	n, _ := f.ReadAt(head[:], 0)
 	if n == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		return openStream(ctx, f, fi.Size())
+		s, err := openStream(ctx, f, fi.Size())
+		var trailer [4]byte
+		if err == nil && fi.Size() >= 18 {
+			if _, err := f.ReadAt(trailer[:], fi.Size()-4); err == nil {
+				s.isize = int64(binary.LittleEndian.Uint32(trailer[:]))
+			}
+		}
+		return s, err
 	}
 	// Uncompressed: seek instead of reading through skipped volumes.
-	return &stream{r: seekCtxReader{ctx, f}, limit: fi.Size(), exact: true}, nil
+	return &stream{r: seekCtxReader{ctx, f}, limit: fi.Size(), exact: true, isize: -1}, nil
 }
 
 type seekCtxReader struct {
@@ -364,9 +376,20 @@ func load(src *stream, openImg func() (*stream, func(), error), opt ReadOptions)
 	if err := data.skip(start - data.pos); err != nil {
 		return nil, fmt.Errorf("%w: data before volume %d ends early: %w", ErrTruncated, opt.Volume, err)
 	}
-	im.data, err = readVolume(data, l.volBytes)
+	// The whole decompressed file is vox_offset plus every volume; when the
+	// gzip trailer says the same, the volume can be allocated at once.
+	trust := data.isize >= 0 && uint32(h.VoxOffset+int64(l.volumes)*l.volBytes) == uint32(data.isize)
+	im.data, err = readVolume(data, l.volBytes, trust)
 	if err != nil {
 		return nil, fmt.Errorf("reading volume %d (%d bytes from offset %d): %w", opt.Volume, l.volBytes, start, err)
+	}
+	if data.zr != nil && opt.Volume == l.volumes-1 {
+		// The gzip checksum is verified at the end of the stream: read on to
+		// it (only trailing bytes, if any, remain) so that a corrupted
+		// file is an error, not wrong voxels.
+		if _, err := io.Copy(io.Discard, io.LimitReader(data.r, 1<<20)); err != nil {
+			return nil, fmt.Errorf("after the last volume: %w", err)
+		}
 	}
 	im.sliceBytes = int(l.sliceBytes)
 	return im, nil
@@ -376,8 +399,8 @@ func load(src *stream, openImg func() (*stream, func(), error), opt ReadOptions)
 // advance; the buffer then doubles, so memory follows the bytes really read.
 const growChunk = 4 << 20
 
-func readVolume(s *stream, n int64) ([]byte, error) {
-	if s.exact || n <= growChunk {
+func readVolume(s *stream, n int64, trust bool) ([]byte, error) {
+	if s.exact || trust || n <= growChunk {
 		b := make([]byte, n)
 		if err := s.readFull(b); err != nil {
 			return nil, truncated(err)
@@ -472,55 +495,59 @@ func (im *Image) slice(k int) ([]byte, error) {
 }
 
 // decode converts raw voxels to float32, computing v·slope+inter in float64
-// (as nibabel's get_fdata does) before rounding once.
+// (as nibabel's get_fdata does) before rounding once. Types of at most 16
+// bits are exact in float32, so for them the conversion and the scaling
+// can be separate passes without changing the result.
 func decode(dst []float32, raw []byte, dt Datatype, o binary.ByteOrder, slope, inter float64) {
 	scale := slope != 1 || inter != 0
-	put := func(i int, v float64) {
-		if scale {
-			v = v*slope + inter
-		}
-		dst[i] = float32(v)
-	}
+	small := true
 	switch dt {
 	case Uint8:
 		for i, v := range raw {
-			put(i, float64(v))
+			dst[i] = float32(v)
 		}
 	case Int8:
 		for i, v := range raw {
-			put(i, float64(int8(v)))
+			dst[i] = float32(int8(v))
 		}
 	case Int16:
 		for i := range dst {
-			put(i, float64(int16(o.Uint16(raw[2*i:]))))
+			dst[i] = float32(int16(o.Uint16(raw[2*i:])))
 		}
 	case Uint16:
 		for i := range dst {
-			put(i, float64(o.Uint16(raw[2*i:])))
+			dst[i] = float32(o.Uint16(raw[2*i:]))
 		}
-	case Int32:
-		for i := range dst {
-			put(i, float64(int32(o.Uint32(raw[4*i:]))))
+	default:
+		small = false
+		var get func(i int) float64
+		switch dt {
+		case Int32:
+			get = func(i int) float64 { return float64(int32(o.Uint32(raw[4*i:]))) }
+		case Uint32:
+			get = func(i int) float64 { return float64(o.Uint32(raw[4*i:])) }
+		case Int64:
+			get = func(i int) float64 { return float64(int64(o.Uint64(raw[8*i:]))) }
+		case Uint64:
+			get = func(i int) float64 { return float64(o.Uint64(raw[8*i:])) }
+		case Float32:
+			get = func(i int) float64 { return float64(math.Float32frombits(o.Uint32(raw[4*i:]))) }
+		case Float64:
+			get = func(i int) float64 { return math.Float64frombits(o.Uint64(raw[8*i:])) }
+		default:
+			return
 		}
-	case Uint32:
 		for i := range dst {
-			put(i, float64(o.Uint32(raw[4*i:])))
+			v := get(i)
+			if scale {
+				v = v*slope + inter
+			}
+			dst[i] = float32(v)
 		}
-	case Int64:
-		for i := range dst {
-			put(i, float64(int64(o.Uint64(raw[8*i:]))))
-		}
-	case Uint64:
-		for i := range dst {
-			put(i, float64(o.Uint64(raw[8*i:])))
-		}
-	case Float32:
-		for i := range dst {
-			put(i, float64(math.Float32frombits(o.Uint32(raw[4*i:]))))
-		}
-	case Float64:
-		for i := range dst {
-			put(i, math.Float64frombits(o.Uint64(raw[8*i:])))
+	}
+	if small && scale {
+		for i, v := range dst {
+			dst[i] = float32(float64(v)*slope + inter)
 		}
 	}
 }

@@ -148,14 +148,18 @@ func WriteLabels(ctx context.Context, path string, g geom.Grid, labels []uint8, 
 
 func write(ctx context.Context, path string, g geom.Grid, dt Datatype, n int, opt WriteOptions, body func(io.Writer) error) (Info, error) {
 	info := Info{Path: path}
-	compress, err := compressedName(path)
+	compressed, err := compressedName(path)
 	if err == nil {
 		var h *Header
 		h, info.Warnings, err = newHeader(g, dt, n, opt)
 		if err == nil {
 			info.QformCode, info.SformCode = h.QformCode, h.SformCode
+			var z compressor
+			if compressed {
+				z = newGzip
+			}
 			info.Bytes, err = writeAtomic(ctx, path, func(w io.Writer) error {
-				return encode(w, h, body, compress)
+				return encode(w, h, body, z)
 			})
 		}
 	}
@@ -175,23 +179,25 @@ func compressedName(path string) (bool, error) {
 	return false, errors.New("file name must end in .nii or .nii.gz")
 }
 
-// newGzip is the compressor for .nii.gz. klauspost/compress's gzip at its
-// default level: on a 512×512×133 label map it is about six times faster
-// than compress/gzip's default level for a third more bytes
-// (BenchmarkWriteLabelGzip).
-var newGzip = func(w io.Writer) (io.WriteCloser, error) {
+// compressor wraps the file in a compressing writer.
+type compressor func(io.Writer) (io.WriteCloser, error)
+
+// newGzip is the compressor for .nii.gz: klauspost/compress's gzip at its
+// default level, several times faster than compress/gzip's default on
+// label maps for somewhat larger files (BenchmarkWriteLabelGzip).
+func newGzip(w io.Writer) (io.WriteCloser, error) {
 	return gzip.NewWriterLevel(w, gzip.DefaultCompression)
 }
 
-// encode writes header then voxel data, compressed if asked.
-func encode(w io.Writer, h *Header, body func(io.Writer) error, compress bool) error {
-	if !compress {
+// encode writes header then voxel data, through z when it is not nil.
+func encode(w io.Writer, h *Header, body func(io.Writer) error, z compressor) error {
+	if z == nil {
 		if _, err := w.Write(encodeN1(h)); err != nil {
 			return err
 		}
 		return body(w)
 	}
-	zw, err := newGzip(w)
+	zw, err := z(w)
 	if err != nil {
 		return err
 	}
