@@ -50,7 +50,9 @@ func BenchmarkWriteLabelGzip(b *testing.B) {
 		name string
 		z    compressor
 	}{
-		{"stdlib", func(w io.Writer) (io.WriteCloser, error) { return stdgzip.NewWriterLevel(w, stdgzip.DefaultCompression) }},
+		{"stdlib", func(w io.Writer) (io.WriteCloser, error) {
+			return stdgzip.NewWriterLevel(w, stdgzip.DefaultCompression)
+		}},
 		{"stdlib-BestSpeed", func(w io.Writer) (io.WriteCloser, error) { return stdgzip.NewWriterLevel(w, stdgzip.BestSpeed) }},
 		{"klauspost", func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.DefaultCompression) }},
 		{"klauspost-BestSpeed", func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.BestSpeed) }},
