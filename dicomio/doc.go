@@ -1,3 +1,47 @@
 // Package dicomio reads DICOM series into correctly ordered, correctly
-// scaled slices and writes DICOM Segmentation objects.
+// scaled slices, and holds the DICOM element model and writer that the
+// DICOM-SEG code builds on.
+//
+// # Reading series
+//
+// Scan walks folders (or takes files) and reads only headers, in parallel;
+// it groups images into Series and lists every file or image it left out,
+// with the reason, in ScanResult.Skipped. A Series knows its slice order
+// and geometry (a geom.Grid), and whether its slices form a regular volume
+// (VolumeErr says why not: gaps, gantry tilt, mixed orientations, …). The
+// rules are documented on Series. Pixels are read one slice at a time with
+// Series.ReadSlice, which reads only that slice's bytes from its file;
+// Series.Volume loads everything when the caller asks.
+//
+// Grey slices come back as float32 after the Modality LUT (CT in
+// Hounsfield units, each slice with its own rescale); MONOCHROME1 is
+// inverted so that larger is brighter; colour comes back as interleaved
+// 8-bit RGB (YBR converted, colour-by-plane interleaved, palettes
+// applied). Compressed pixel data is decoded by dicomio/codec; a build
+// without cgo reads everything but JPEG-LS and JPEG 2000, for which it
+// returns ErrUnsupportedTransferSyntax naming the syntax.
+//
+// # The element model
+//
+// ReadFile parses any DICOM file: Part 10 (preamble, "DICM", file meta) or a
+// bare dataset whose encoding is inferred; implicit VR little endian,
+// explicit VR little and big endian, deflated explicit VR little endian;
+// defined and undefined lengths, nested sequences, encapsulated pixel
+// data. Every length is checked against what remains before anything is
+// allocated, nesting is bounded, and corrupt input gives an error, never a
+// panic. With ReadOptions.HeaderOnly it stops at the pixel data.
+//
+// A Dataset is an ordered set of Elements with typed getters (Strings,
+// Ints, Floats, Items); tags are named in the dicomio/tag package. Build
+// elements with NewStrings, NewInts, NewFloats, NewBytes and NewSequence,
+// and write a dataset as a Part 10 file in explicit VR little endian with
+// Write or WriteFile. NewUID makes new UIDs.
+//
+// # Errors
+//
+// Errors name the file or series and wrap a sentinel that callers test with
+// errors.Is: ErrNotDICOM, ErrTruncated, ErrMalformed, ErrNotImage,
+// ErrTooLarge, ErrUnsupportedTransferSyntax, ErrUnsupportedImage; the
+// reasons a series is not a volume (ErrGantryTilt, …) come in a
+// *VolumeError that also wraps ErrNotVolume.
 package dicomio
