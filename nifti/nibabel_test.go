@@ -307,6 +307,9 @@ func TestNibabelCorpus(t *testing.T) {
 					}
 				}
 			}
+			if len(im.Warnings) > 0 {
+				t.Errorf("warnings %q", im.Warnings)
+			}
 			checkQform(t, &im.Header, ref)
 			checkVoxels(t, p, ref)
 			checkStats(t, p, fact, ref)

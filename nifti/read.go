@@ -73,12 +73,15 @@ func ReadFile(ctx context.Context, path string, opt ReadOptions) (*Image, error)
 
 // Read reads one volume of a single-file NIfTI (.nii, or .nii.gz by
 // content) from r. A header of a .hdr/.img pair fails: use ReadFile. If r
-// has a Size method (bytes.Reader, io.SectionReader), sizes are checked
+// has a Len or Size method (bytes.Reader, io.SectionReader), sizes are checked
 // against it before anything large is allocated; otherwise memory grows
 // only with the data actually read.
 func Read(ctx context.Context, r io.Reader, opt ReadOptions) (*Image, error) {
 	size := int64(-1)
-	if s, ok := r.(interface{ Size() int64 }); ok {
+	switch s := r.(type) {
+	case interface{ Len() int }: // bytes.Reader, strings.Reader: the unread part
+		size = int64(s.Len())
+	case interface{ Size() int64 }:
 		size = s.Size()
 	}
 	src, err := openStream(ctx, r, size)
@@ -94,9 +97,11 @@ func Read(ctx context.Context, r io.Reader, opt ReadOptions) (*Image, error) {
 }
 
 // ReadHeaderFile reads and checks the header of a NIfTI file without its
-// voxel data, for scanning folders. For a pair, name the .hdr file.
+// voxel data, for scanning folders. A pair may be named by either file.
+// Header.Grid gives its geometry.
 func ReadHeaderFile(ctx context.Context, path string) (*Header, error) {
-	f, err := os.Open(path)
+	hdrPath, _ := pairNames(path)
+	f, err := os.Open(hdrPath)
 	if err != nil {
 		return nil, fmt.Errorf("nifti: %w", err)
 	}

@@ -250,6 +250,9 @@ func TestPairFiles(t *testing.T) {
 			t.Fatalf("%s: pair reads differently from the single file", p)
 		}
 	}
+	if h, err := ReadHeaderFile(context.Background(), ip); err != nil || !h.IsPair() {
+		t.Fatalf("ReadHeaderFile by the .img name: %v", err)
+	}
 	os.Remove(ip)
 	_, err = ReadFile(context.Background(), hp, ReadOptions{})
 	if !errors.Is(err, ErrMissingImage) || !strings.Contains(err.Error(), ip) {
@@ -368,5 +371,30 @@ func TestGzipChecksum(t *testing.T) {
 	os.WriteFile(p, bad, 0o644)
 	if _, err := ReadFile(context.Background(), p, ReadOptions{}); err == nil || !strings.Contains(err.Error(), "checksum") {
 		t.Fatalf("corrupted CRC: %v", err)
+	}
+}
+
+// TestQformSformDisagree: a file whose qform and sform place voxels apart
+// is read with the sform (nibabel's rule) and a warning that names the gap.
+func TestQformSformDisagree(t *testing.T) {
+	ok := smallNII(t)
+	for _, c := range []struct {
+		shift float64
+		warn  bool
+	}{{5, true}, {0.001, false}} {
+		in := patch(ok, func(b []byte) {
+			putF32(b, 268, float64(math.Float32frombits(binary.LittleEndian.Uint32(b[268:])))+c.shift)
+		})
+		im, err := Read(context.Background(), bytes.NewReader(in), ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := strings.Join(im.Warnings, "\n")
+		if im.Source != FromSform || strings.Contains(w, "disagree") != c.warn {
+			t.Errorf("qoffset_x moved %g mm: source %v, warnings %q", c.shift, im.Source, im.Warnings)
+		}
+		if c.warn && !strings.Contains(w, "5 mm") {
+			t.Errorf("warning %q does not give the 5 mm gap", w)
+		}
 	}
 }
