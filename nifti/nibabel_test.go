@@ -169,7 +169,8 @@ func checkVoxels(t *testing.T, path string, ref *nib) {
 		g := im.Grid
 		n := g.Columns * g.Rows
 		if im.Header.Datatype.IsRGB() {
-			if want := n * g.Slices * im.Volumes * 3; len(ref.dump) != want {
+			per := im.Header.Datatype.Size() // 3, or 4 with alpha, which SliceRGB drops
+			if want := n * g.Slices * im.Volumes * per; len(ref.dump) != want {
 				t.Fatalf("nibabel dumped %d bytes, want %d", len(ref.dump), want)
 			}
 			for k := range g.Slices {
@@ -177,9 +178,11 @@ func checkVoxels(t *testing.T, path string, ref *nib) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				off := ((v*g.Slices + k) * n) * 3
-				if !bytes.Equal(got, ref.dump[off:off+3*n]) {
-					t.Fatalf("volume %d slice %d: RGB bytes differ from nibabel", v, k)
+				off := ((v*g.Slices + k) * n) * per
+				for p := range n {
+					if !bytes.Equal(got[3*p:3*p+3], ref.dump[off+per*p:off+per*p+3]) {
+						t.Fatalf("volume %d slice %d pixel %d: RGB %v, nibabel %v", v, k, p, got[3*p:3*p+3], ref.dump[off+per*p:off+per*p+per])
+					}
 				}
 			}
 			continue
@@ -466,6 +469,91 @@ func TestNibabelWrittenFiles(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("no generated file read as %q (have %v)", want, seen)
 		}
+	}
+}
+
+// TestReferenceNIfTIs reads the reference NIfTIs that the DICOM → NIfTI
+// conversion will be compared with (dcm2niix's dcm_qa_ts/Ref, dicom2nifti's
+// ground truths, TotalSegmentator's label map) and checks them against
+// nibabel and against the facts DICOM-MANIFEST.md records.
+func TestReferenceNIfTIs(t *testing.T) {
+	facts := map[string]struct {
+		shape  [4]int
+		dtype  Datatype
+		sum    float64 // voxel sum over all volumes, when not 0
+		labels int     // distinct values, when not 0
+		affine [3][4]float64
+	}{
+		"dicom-dcm_qa_ts/Ref/1.nii": {shape: [4]int{64, 64, 35, 1}, dtype: Int16, sum: 38036663,
+			affine: [3][4]float64{{-3.25, 0, 0, 104.0}, {0, 3.231, -0.3888, -58.6843}, {0, 0.351, 3.5789, -84.798}}},
+		"ct-totalsegmentator/example_seg_dicom.nii.gz": {shape: [4]int{512, 512, 20, 1}, dtype: Uint8, labels: 32,
+			affine: [3][4]float64{{-0.9766, 0, 0, 249.5117}, {0, 0.9766, 0, -61.5117}, {0, 0, 2, -804.5}}},
+		"dicom-dicom2nifti/generic/rgb/001_ground_truth.nii.gz":                      {shape: [4]int{52, 77, 4, 1}, dtype: RGBA32},
+		"dicom-dicom2nifti/ge/fmri/001_ground_truth.nii.gz":                          {shape: [4]int{64, 64, 4, 2}, dtype: Int16},
+		"dicom-dicom2nifti/philips_enhanced/fmri/001_ground_truth.nii.gz":            {shape: [4]int{64, 64, 8, 4}, dtype: Float32},
+		"dicom-dicom2nifti/generic/anatomical/002_non_isotropic_ground_truth.nii.gz": {shape: [4]int{64, 28, 4, 1}, dtype: Float64},
+		"dicom-dicom2nifti/ge/anatomical/001_single_slice_ground_truth.nii.gz":       {shape: [4]int{256, 256, 1, 1}, dtype: Int16},
+	}
+	root := shareddata.Path(t, "")
+	var paths []string
+	for _, pattern := range []string{"dicom-dcm_qa_ts/Ref/*.nii", "dicom-dicom2nifti/*/*/*_ground_truth.nii.gz", "ct-totalsegmentator/*.nii.gz"} {
+		m, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, m...)
+	}
+	if len(paths) != 19 {
+		t.Fatalf("found %d reference NIfTIs, the manifest lists 19", len(paths))
+	}
+	refs := inspect(t, paths, true)
+	for _, p := range paths {
+		rel, _ := filepath.Rel(root, p)
+		t.Run(rel, func(t *testing.T) {
+			ref := refs[p]
+			im, err := ReadFile(context.Background(), p, ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := affineDiff(im.Grid.RAS(), ref.Affine); d > 1e-4 {
+				t.Errorf("affine differs from nibabel's by %g", d)
+			}
+			checkVoxels(t, p, ref)
+			f, ok := facts[filepath.ToSlash(rel)]
+			if !ok {
+				return
+			}
+			if got := [4]int{im.Grid.Columns, im.Grid.Rows, im.Grid.Slices, im.Volumes}; got != f.shape || im.Header.Datatype != f.dtype {
+				t.Errorf("%v %v, manifest %v %v", got, im.Header.Datatype, f.shape, f.dtype)
+			}
+			a := im.Grid.RAS()
+			for r := range 3 {
+				for c := range 4 {
+					if f.affine != ([3][4]float64{}) && !near(a[r][c], f.affine[r][c], 1e-4) {
+						t.Errorf("affine %v, manifest %v", a, f.affine)
+					}
+				}
+			}
+			if f.sum != 0 && ref.Sum != f.sum {
+				t.Errorf("nibabel's voxel sum %f, manifest %f", ref.Sum, f.sum)
+			}
+			if f.labels != 0 {
+				var seen [256]bool
+				distinct := 0
+				for k := range im.Grid.Slices {
+					s, _ := im.Slice(k, nil)
+					for _, v := range s {
+						if !seen[uint8(v)] {
+							seen[uint8(v)] = true
+							distinct++
+						}
+					}
+				}
+				if distinct != f.labels {
+					t.Errorf("%d distinct labels, manifest %d", distinct, f.labels)
+				}
+			}
+		})
 	}
 }
 
