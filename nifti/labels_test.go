@@ -179,3 +179,21 @@ func TestWriteLabelsSidecars(t *testing.T) {
 		t.Errorf("intent %d cal %g..%g datatype %v descrip %q", h.IntentCode, h.CalMin, h.CalMax, h.Datatype, h.Descrip)
 	}
 }
+
+// TestLabelsPresent compares the word-skipping scan with the plain loop on
+// lengths around the eight-byte steps and labels at every position.
+func TestLabelsPresent(t *testing.T) {
+	for n := range 40 {
+		for pos := range n {
+			labels := make([]uint8, n)
+			labels[pos], labels[n-1-pos] = 7, 200
+			var want [256]bool
+			for _, v := range labels {
+				want[v] = true
+			}
+			if got := labelsPresent(labels); got != want {
+				t.Fatalf("n=%d, labels at %d and %d: wrong set", n, pos, n-1-pos)
+			}
+		}
+	}
+}

@@ -113,10 +113,7 @@ func WriteRGB(ctx context.Context, path string, g geom.Grid, rgb []byte, opt Wri
 // map never exists without them. Labels in the data that the table lacks
 // are reported in Info.Warnings.
 func WriteLabels(ctx context.Context, path string, g geom.Grid, labels []uint8, table LabelTable, opt WriteOptions) (Info, error) {
-	var seen [256]bool
-	for _, v := range labels {
-		seen[v] = true
-	}
+	seen := labelsPresent(labels)
 	var warn []string
 	maxLabel := 0
 	for v := 1; v < 256; v++ {
@@ -144,6 +141,24 @@ func WriteLabels(ctx context.Context, path string, g geom.Grid, labels []uint8, 
 	info.LabelFiles = files
 	info.Warnings = append(warn, info.Warnings...)
 	return info, err
+}
+
+// labelsPresent reports which values occur. Label maps are mostly 0, so
+// eight voxels at a time are skipped while they are all 0.
+func labelsPresent(labels []uint8) (seen [256]bool) {
+	i := 0
+	for ; i+8 <= len(labels); i += 8 {
+		if binary.LittleEndian.Uint64(labels[i:]) == 0 {
+			continue
+		}
+		for _, v := range labels[i : i+8] {
+			seen[v] = true
+		}
+	}
+	for _, v := range labels[i:] {
+		seen[v] = true
+	}
+	return seen
 }
 
 func write(ctx context.Context, path string, g geom.Grid, dt Datatype, n int, opt WriteOptions, body func(io.Writer) error) (Info, error) {
