@@ -80,16 +80,6 @@ func (r *segmentReader) next() (byte, []byte, error) {
 	return m, p, nil
 }
 
-// endsWithEOI reports whether a JPEG stream ends with the EOI marker,
-// allowing the zero bytes that pad a DICOM fragment to even length.
-func endsWithEOI(b []byte) bool {
-	n := len(b)
-	for n > 0 && b[n-1] == 0 {
-		n--
-	}
-	return n >= 2 && b[n-2] == 0xFF && b[n-1] == mEOI
-}
-
 func isSOF(m byte) bool {
 	return (m >= mSOF0 && m <= mSOF15 && m != mDHT && m != mJPG && m != mDAC) || m == mSOF55
 }

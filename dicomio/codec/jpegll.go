@@ -97,32 +97,51 @@ func (br *bitReader) fill() {
 // overrun reports whether padding bits have been consumed.
 func (br *bitReader) overrun() bool { return br.n < br.pad }
 
-func (br *bitReader) receive(s uint) int32 {
-	if br.n < s {
+// diff decodes one difference: a Huffman-coded category s, then s extra
+// bits (T.81 H.1.2.2, F.1.2.1). ok is false for an invalid code or
+// category. The fast path fits Go's inlining budget.
+func (br *bitReader) diff(h *huffTable) (v int32, ok bool) {
+	if br.n < 32 { // a code (≤ 16 bits) and its extra bits (≤ 15)
 		br.fill()
 	}
-	v := int32(br.acc >> (64 - s))
+	var s uint
+	if e := h.lut[br.acc>>(64-huffLUTBits)]; e != 0 {
+		br.acc <<= e >> 8
+		br.n -= uint(e >> 8)
+		s = uint(e & 0xFF)
+	} else if s, ok = br.slowHuff(h); !ok {
+		return 0, false
+	}
+	if s-1 >= 15 { // s == 0 or s >= 16
+		return diffSpecial(s)
+	}
+	v = int32(br.acc >> (64 - s))
 	br.acc <<= s
 	br.n -= s
-	return v
+	if v < 1<<(s-1) {
+		v -= 1<<s - 1
+	}
+	return v, true
 }
 
-func (br *bitReader) decodeHuff(h *huffTable) (int, bool) {
-	if br.n < 16 {
-		br.fill()
+func diffSpecial(s uint) (int32, bool) {
+	switch s {
+	case 0:
+		return 0, true
+	case 16:
+		return 32768, true // no extra bits (T.81 H.1.2.2)
 	}
-	if e := h.lut[br.acc>>(64-huffLUTBits)]; e != 0 {
-		l := uint(e >> 8)
-		br.acc <<= l
-		br.n -= l
-		return int(e & 0xFF), true
-	}
+	return 0, false
+}
+
+// slowHuff resolves a code longer than the lookup table covers.
+func (br *bitReader) slowHuff(h *huffTable) (uint, bool) {
 	for l := huffLUTBits + 1; l <= 16; l++ {
 		c := int32(br.acc >> (64 - uint(l)))
 		if c <= h.maxcode[l] {
 			br.acc <<= uint(l)
 			br.n -= uint(l)
-			return int(h.vals[h.valptr[l]+c-h.mincode[l]]), true
+			return uint(h.vals[h.valptr[l]+c-h.mincode[l]]), true
 		}
 	}
 	return 0, false
@@ -303,6 +322,26 @@ func interleave(comps []llComponent, info FrameInfo, l layout) []byte {
 	return out
 }
 
+// predict applies predictor ps (T.81 Table H.1) to the left (ra), above
+// (rb) and above-left (rc) neighbours.
+func predict(ps int, ra, rb, rc int32) int32 {
+	switch ps {
+	case 1:
+		return ra
+	case 2:
+		return rb
+	case 3:
+		return rc
+	case 4:
+		return ra + rb - rc
+	case 5:
+		return ra + (rb-rc)>>1
+	case 6:
+		return rb + (ra-rc)>>1
+	}
+	return (ra + rb) >> 1
+}
+
 // decodeLosslessScan decodes one scan whose header is hdr and whose
 // entropy-coded data starts at frame[start]; it returns where the data ends
 // (the next marker).
@@ -349,67 +388,74 @@ func decodeLosslessScan(frame []byte, start int, hdr []byte, comps []llComponent
 	nextRST := byte(mRST0)
 	resetRow := 0 // the row in which the last (re)start happened
 	resetPos := 0 // the sample position at which it happened
-	for pos := 0; pos < mcus; pos++ {
-		if ri > 0 && pos > 0 && toRestart == 0 {
-			if err := br.restart(nextRST); err != nil {
-				return 0, err
-			}
-			nextRST = mRST0 + (nextRST-mRST0+1)%8
-			toRestart = ri
-			resetRow, resetPos = pos/cols, pos
-		}
-		if ri > 0 {
-			toRestart--
-		}
-		row, col := pos/cols, pos%cols
-		for _, c := range scan {
-			s, ok := br.decodeHuff(&tables[c.td])
+	bad := func(pos int) (int, error) {
+		return 0, corruptf("invalid Huffman code or difference category at sample %d (row %d, column %d)", pos, pos/cols, pos%cols)
+	}
+	if ns == 1 && ri == 0 {
+		// The common case (greyscale, no restarts): one plane, no restart
+		// bookkeeping, the predictor chosen once per row.
+		h, pl := &tables[scan[0].td], scan[0].plane
+		for col := 0; col < cols; col++ {
+			d, ok := br.diff(h)
 			if !ok {
-				return 0, corruptf("invalid Huffman code at sample %d (row %d, column %d)", pos, row, col)
+				return bad(col)
 			}
-			var diff int32
-			switch {
-			case s == 0:
-			case s < 16:
-				v := br.receive(uint(s))
-				if v < 1<<uint(s-1) {
-					v -= 1<<uint(s) - 1
+			pred := initial
+			if col > 0 {
+				pred = int32(pl[col-1])
+			}
+			pl[col] = uint16(pred + d)
+		}
+		for pos := cols; pos < mcus; pos += cols {
+			row, up := pl[pos:pos+cols], pl[pos-cols:pos]
+			d, ok := br.diff(h)
+			if !ok {
+				return bad(pos)
+			}
+			row[0] = uint16(int32(up[0]) + d)
+			for x := 1; x < cols; x++ {
+				d, ok := br.diff(h)
+				if !ok {
+					return bad(pos + x)
 				}
-				diff = v
-			case s == 16:
-				diff = 32768
-			default:
-				return 0, corruptf("difference category %d (must be 0..16) at sample %d", s, pos)
+				row[x] = uint16(predict(ps, int32(row[x-1]), int32(up[x]), int32(up[x-1])) + d)
 			}
-			pl := c.plane
-			var pred int32
-			switch {
-			case pos == resetPos:
-				pred = initial
-			case row == resetRow:
-				pred = int32(pl[pos-1]) // first line after a (re)start: Ra
-			case col == 0:
-				pred = int32(pl[pos-cols]) // first column: Rb
-			default:
-				ra, rb, rc := int32(pl[pos-1]), int32(pl[pos-cols]), int32(pl[pos-cols-1])
-				switch ps {
-				case 1:
-					pred = ra
-				case 2:
-					pred = rb
-				case 3:
-					pred = rc
-				case 4:
-					pred = ra + rb - rc
-				case 5:
-					pred = ra + (rb-rc)>>1
-				case 6:
-					pred = rb + (ra-rc)>>1
-				case 7:
-					pred = (ra + rb) >> 1
+		}
+		mcus = 0 // done
+	}
+	pos := 0
+	for row := 0; pos < mcus; row++ {
+		for col := 0; col < cols; col, pos = col+1, pos+1 {
+			if ri > 0 {
+				if toRestart == 0 && pos > 0 {
+					if err := br.restart(nextRST); err != nil {
+						return 0, err
+					}
+					nextRST = mRST0 + (nextRST-mRST0+1)%8
+					toRestart = ri
+					resetRow, resetPos = row, pos
 				}
+				toRestart--
 			}
-			pl[pos] = uint16(pred + diff)
+			for _, c := range scan {
+				d, ok := br.diff(&tables[c.td])
+				if !ok {
+					return bad(pos)
+				}
+				pl := c.plane
+				var pred int32
+				switch {
+				case pos == resetPos:
+					pred = initial
+				case row == resetRow:
+					pred = int32(pl[pos-1]) // first line after a (re)start: Ra
+				case col == 0:
+					pred = int32(pl[pos-cols]) // first column: Rb
+				default:
+					pred = predict(ps, int32(pl[pos-1]), int32(pl[pos-cols]), int32(pl[pos-cols-1]))
+				}
+				pl[pos] = uint16(pred + d)
+			}
 		}
 	}
 	if br.overrun() {

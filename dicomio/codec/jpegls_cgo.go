@@ -123,4 +123,14 @@ func decodeJPEGLS(frame []byte, info FrameInfo, l layout) (Decoded, error) {
 	return Decoded{Data: out, Photometric: info.Photometric}, nil
 }
 
+// endsWithEOI reports whether a JPEG stream ends with the EOI marker,
+// allowing the zero bytes that pad a DICOM fragment to even length.
+func endsWithEOI(b []byte) bool {
+	n := len(b)
+	for n > 0 && b[n-1] == 0 {
+		n--
+	}
+	return n >= 2 && b[n-2] == 0xFF && b[n-1] == mEOI
+}
+
 var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
