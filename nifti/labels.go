@@ -141,15 +141,30 @@ func labelFileNames(niftiPath string) (txt, js string) {
 // label description (<stem>_labels.txt) and as JSON (<stem>_labels.json),
 // each atomically, and returns their paths.
 func WriteLabelTable(ctx context.Context, niftiPath string, t LabelTable) ([]string, error) {
+	all, err := stageLabelTable(ctx, niftiPath, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := commitAll(ctx, all); err != nil {
+		return nil, fmt.Errorf("nifti: %s: %w", niftiPath, err)
+	}
+	return []string{all[0].path, all[1].path}, nil
+}
+
+// stageLabelTable writes both label files under temporary names.
+func stageLabelTable(ctx context.Context, niftiPath string, t LabelTable) ([]*staged, error) {
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("nifti: %s: %w", niftiPath, err)
 	}
 	txt, js := labelFileNames(niftiPath)
-	if _, err := writeAtomic(ctx, txt, t.WriteITKSNAP); err != nil {
+	a, err := stage(ctx, txt, t.WriteITKSNAP)
+	if err != nil {
 		return nil, fmt.Errorf("nifti: %s: %w", txt, err)
 	}
-	if _, err := writeAtomic(ctx, js, t.WriteJSON); err != nil {
+	b, err := stage(ctx, js, t.WriteJSON)
+	if err != nil {
+		a.abort()
 		return nil, fmt.Errorf("nifti: %s: %w", js, err)
 	}
-	return []string{txt, js}, nil
+	return []*staged{a, b}, nil
 }

@@ -1,15 +1,12 @@
 package nifti
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -108,10 +105,11 @@ func WriteRGB(ctx context.Context, path string, g geom.Grid, rgb []byte, opt Wri
 }
 
 // WriteLabels writes a label map (uint8, intent NIFTI_INTENT_LABEL, cal_min
-// 0, cal_max the largest label) and, when table is not empty, its label
-// table beside it (see WriteLabelTable), the sidecars first so that a label
-// map never exists without them. Labels in the data that the table lacks
-// are reported in Info.Warnings.
+// 0, cal_max the largest label present or listed) and, when table is not
+// empty, its label table beside it (see WriteLabelTable). All files are
+// written and synced under temporary names first and renamed only when all
+// are complete, the map last. Labels in the data that the table lacks are
+// reported in Info.Warnings.
 func WriteLabels(ctx context.Context, path string, g geom.Grid, labels []uint8, table LabelTable, opt WriteOptions) (Info, error) {
 	seen := labelsPresent(labels)
 	var warn []string
@@ -127,20 +125,34 @@ func WriteLabels(ctx context.Context, path string, g geom.Grid, labels []uint8, 
 	for _, l := range table {
 		maxLabel = max(maxLabel, int(l.Value))
 	}
-	var files []string
-	if len(table) > 0 {
-		var err error
-		if files, err = WriteLabelTable(ctx, path, table); err != nil {
-			return Info{Path: path}, err
-		}
-	}
 	opt.Intent = IntentLabel
 	opt.SclSlope, opt.SclInter = 1, 0
 	opt.CalMin, opt.CalMax = 0, float64(maxLabel)
-	info, err := Write(ctx, path, g, labels, opt)
-	info.LabelFiles = files
+	// Stage all files before renaming any, so that a failure leaves the
+	// previous map and tables as they were.
+	info, img, err := stageImage(ctx, path, g, Uint8, len(labels), opt, func(w io.Writer) error {
+		return encodeData(ctx, w, labels)
+	})
 	info.Warnings = append(warn, info.Warnings...)
-	return info, err
+	if err != nil {
+		return info, fmt.Errorf("nifti: %s: %w", path, err)
+	}
+	all := []*staged{img}
+	if len(table) > 0 {
+		tables, err := stageLabelTable(ctx, path, table)
+		if err != nil {
+			img.abort()
+			return info, err
+		}
+		all = append(tables, img) // the map last: it never exists without its tables
+		for _, st := range tables {
+			info.LabelFiles = append(info.LabelFiles, st.path)
+		}
+	}
+	if err := commitAll(ctx, all); err != nil {
+		return info, fmt.Errorf("nifti: %s: %w", path, err)
+	}
+	return info, nil
 }
 
 // labelsPresent reports which values occur. Label maps are mostly 0, so
@@ -162,26 +174,39 @@ func labelsPresent(labels []uint8) (seen [256]bool) {
 }
 
 func write(ctx context.Context, path string, g geom.Grid, dt Datatype, n int, opt WriteOptions, body func(io.Writer) error) (Info, error) {
-	info := Info{Path: path}
-	compressed, err := compressedName(path)
+	info, st, err := stageImage(ctx, path, g, dt, n, opt, body)
 	if err == nil {
-		var h *Header
-		h, info.Warnings, err = newHeader(g, dt, n, opt)
-		if err == nil {
-			info.QformCode, info.SformCode = h.QformCode, h.SformCode
-			var z compressor
-			if compressed {
-				z = newGzip
-			}
-			info.Bytes, err = writeAtomic(ctx, path, func(w io.Writer) error {
-				return encode(w, h, body, z)
-			})
-		}
+		err = st.commit(ctx)
 	}
 	if err != nil {
 		return info, fmt.Errorf("nifti: %s: %w", path, err)
 	}
 	return info, nil
+}
+
+// stageImage writes the image to a temporary file beside path (see stage).
+func stageImage(ctx context.Context, path string, g geom.Grid, dt Datatype, n int, opt WriteOptions, body func(io.Writer) error) (Info, *staged, error) {
+	info := Info{Path: path}
+	compressed, err := compressedName(path)
+	if err != nil {
+		return info, nil, err
+	}
+	h, warn, err := newHeader(g, dt, n, opt)
+	if err != nil {
+		return info, nil, err
+	}
+	info.Warnings = warn
+	info.QformCode, info.SformCode = h.QformCode, h.SformCode
+	var z compressor
+	if compressed {
+		z = newGzip
+	}
+	st, err := stage(ctx, path, func(w io.Writer) error { return encode(w, h, body, z) })
+	if err != nil {
+		return info, nil, err
+	}
+	info.Bytes = st.size
+	return info, st, nil
 }
 
 func compressedName(path string) (bool, error) {
@@ -361,64 +386,4 @@ func encodeData[T Voxel](ctx context.Context, w io.Writer, data []T) error {
 		}
 	}
 	return nil
-}
-
-// writeAtomic creates path with the bytes fill writes: into a temporary
-// file in the same folder, synced, then renamed over path. On any error,
-// including a cancelled ctx, the temporary file is removed and path is left
-// as it was. It returns the size of the file.
-func writeAtomic(ctx context.Context, path string, fill func(io.Writer) error) (size int64, err error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return 0, err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	cw := &countWriter{w: bw}
-	if err = fill(cw); err != nil {
-		return 0, err
-	}
-	if err = bw.Flush(); err != nil {
-		return 0, err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return 0, err
-	}
-	if err = f.Sync(); err != nil {
-		return 0, err
-	}
-	if err = f.Close(); err != nil {
-		return 0, err
-	}
-	if err = ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return 0, err
-	}
-	// The rename is durable only once the folder is synced; the file is
-	// complete either way, so a failure here is not an error.
-	syncDir(dir)
-	return cw.n, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -193,3 +193,44 @@ func TestDescrip(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteLabelsAllOrNothing cancels WriteLabels at every point where it
+// checks its context: the previous map and label tables stay exactly as
+// they were, and no temporary file remains.
+func TestWriteLabelsAllOrNothing(t *testing.T) {
+	g := lidcGrid(256, 256, 40) // several chunks of data
+	labels := make([]uint8, g.Columns*g.Rows*g.Slices)
+	labels[100] = 1
+	table := LabelTable{{Value: 1, Name: "new"}}
+
+	// Count the checks a complete write makes.
+	probe := &countdownCtx{Context: context.Background()}
+	probe.n.Store(1 << 30)
+	if _, err := WriteLabels(probe, filepath.Join(t.TempDir(), "m.nii.gz"), g, labels, table, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	checks := 1<<30 - probe.n.Load()
+	if checks < 4 {
+		t.Fatalf("only %d context checks", checks)
+	}
+	for after := range checks {
+		dir := t.TempDir()
+		names := []string{"m.nii.gz", "m_labels.txt", "m_labels.json"}
+		for _, n := range names {
+			os.WriteFile(filepath.Join(dir, n), []byte("old "+n), 0o644)
+		}
+		ctx := &countdownCtx{Context: context.Background()}
+		ctx.n.Store(after)
+		if _, err := WriteLabels(ctx, filepath.Join(dir, "m.nii.gz"), g, labels, table, WriteOptions{}); !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled after %d of %d checks: %v", after, checks, err)
+		}
+		for _, n := range names {
+			if b, _ := os.ReadFile(filepath.Join(dir, n)); string(b) != "old "+n {
+				t.Errorf("cancelled after %d of %d checks: %s changed", after, checks, n)
+			}
+		}
+		if got := dirNames(t, dir); len(got) != 3 {
+			t.Errorf("cancelled after %d of %d checks: folder holds %v", after, checks, got)
+		}
+	}
+}
