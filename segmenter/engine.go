@@ -21,6 +21,8 @@ type Engine struct {
 	acc    [][]float64 // per-worker float64 accumulators for column reductions
 	vec32  []float32   // per-channel constants of the normalisation kernels
 	vec64  []float64
+	row32  [][]float32 // per-worker row scratch of the fused kernels
+	row64  [][]float64
 }
 
 // NewEngine returns an Engine running on threads goroutines (at least 1)
@@ -30,7 +32,8 @@ func NewEngine(threads int, impl blas.Impl) *Engine {
 		impl = blas.Default()
 	}
 	threads = max(threads, 1)
-	return &Engine{threads: threads, impl: impl, acc: make([][]float64, threads)}
+	return &Engine{threads: threads, impl: impl, acc: make([][]float64, threads),
+		row32: make([][]float32, threads), row64: make([][]float64, threads)}
 }
 
 // Threads returns the number of goroutines the Engine's kernels use.
@@ -125,5 +128,29 @@ func vector[T Float](e *Engine, n int) []T {
 			e.vec64 = make([]float64, n)
 		}
 		return any(e.vec64[:n]).([]T)
+	}
+}
+
+// workerRows returns one scratch slice of n elements (not zeroed) per
+// thread, reused from call to call.
+func workerRows[T Float](e *Engine, n int) [][]T {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		for w := range e.row32 {
+			if cap(e.row32[w]) < n {
+				e.row32[w] = make([]float32, n)
+			}
+			e.row32[w] = e.row32[w][:n]
+		}
+		return any(e.row32).([][]T)
+	default:
+		for w := range e.row64 {
+			if cap(e.row64[w]) < n {
+				e.row64[w] = make([]float64, n)
+			}
+			e.row64[w] = e.row64[w][:n]
+		}
+		return any(e.row64).([][]T)
 	}
 }

@@ -1,0 +1,23 @@
+// Package mmcformer implements MMCFormer (MS-Former, Karimijafarbigloo et
+// al., MIDL 2023) as the authors' public code computes it
+// (docs/mmcformer-method.md): a dual-scale efficient transformer that is
+// optimised afresh on each image with self-supervised losses — cross-entropy
+// against its own arg-max, an intra-scale spatial-stability L1 term and an
+// inter-scale cosine term — until its arg-max map has at most MinLabels
+// labels, then read out as a label map.
+//
+// New builds a Model for one working size and allocates every activation,
+// gradient and optimiser buffer once; Segment reuses them for each image.
+// The network is written once, generic over float32 and float64: the Model
+// runs float32, and the tests run the same code in float64 to check the
+// whole model's gradient against finite differences.
+//
+// Faithfulness notes (method doc §7): fc1 of MixFFN_skip is computed once
+// (the reference evaluates it twice; same value, same gradient); weights
+// are drawn from an explicit seed with PyTorch's default bounds; BatchNorm
+// always uses the current image's statistics, as the reference never leaves
+// train mode. The input is resized to S×S bilinearly in float32 (OpenCV's
+// INTER_LINEAR geometry, half-pixel centres, no antialiasing); OpenCV
+// resizes the 8-bit image with 11-bit fixed-point weights and rounds to 8
+// bits, which can differ from ours by at most half a grey level.
+package mmcformer

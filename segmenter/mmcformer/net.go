@@ -1,0 +1,240 @@
+package mmcformer
+
+import (
+	"fmt"
+
+	"github.com/mmcseg/mmcseg/segmenter"
+)
+
+const normEps = 1e-5
+
+// The network's buffers. Everything is allocated once in newNet and reused
+// for every step and image. Per block only what its backward pass cannot
+// cheaply recompute is kept (about 10 D-wide token maps' worth); the
+// block's input X, the LayerNorm outputs and the 4D-wide S and GELU output
+// are recomputed in the backward pass from the saved normalised inputs,
+// H1 and the normalisation statistics.
+
+type blockBufs[T segmenter.Float] struct {
+	ln1Mean, ln1Rstd []T // [n]
+	qkv              []T // [n][3D]: Q̂ (soft-max over channels) | K̂ (soft-max over tokens) | V
+	g                []T // context K̂ᵀV [D][D]
+	z                []T // attended Q̂·G [n][D]
+	t                []T // X + attention [n][D]
+	ln2Mean, ln2Rstd []T
+	h1               []T // fc1 output [n][4D]
+	ln4Mean, ln4Rstd []T
+	xhat             []T // the post-block BatchNorm's normalised output [n][D]
+	bnRstd           []T // [D]
+}
+
+type branchBufs[T segmenter.Float] struct {
+	side, n int // side × side tokens
+	conv    segmenter.Conv3x3
+	col     []T // im2col of the input image [n][27]; fixed per image
+	embXhat []T // patch-embedding BatchNorm's normalised output [n][D]
+	embRstd []T
+	blocks  []blockBufs[T]
+}
+
+type net[T segmenter.Float] struct {
+	cfg                Config
+	s, d, c, p, g, hid int // S, D, C, patch, patch grid G, 4D
+	n, nl              int // tokens: S², (S/2+1)²
+	e                  *segmenter.Engine
+	flat, grad, mom    []T
+	ps, gs             params[T]
+	rules              []initRule
+
+	input        []T // resized image [n][3], B, G, R
+	small, large branchBufs[T]
+
+	upR     []T // up-sampled large branch, cropped [n][D]
+	logits  []T // O [n][C]; after the loss, the intra BatchNorm's x̂ of O
+	dLogits []T // [n][C]
+	labels  []int32
+	intraR  []T // intra BatchNorm rstd [C]
+	patches []T // [2G²][P²C]: the Q window's patches, then the K window's
+	qk      []T // [2G²][C]
+	dqk     []T
+	attn    []T // A [G²][G²]
+	dAttn   []T
+	eye     []T    // the L1 target, I [G²][G²]
+	dgInter [2][]T // inter loss gradient w.r.t. Cs, Cl [D][D]
+	dg      []T    // context gradient scratch [D][D]
+	dFl     []T    // gradient w.r.t. the large branch output [nl][D]
+
+	// Scratch shared by both branches and the heads, sized for the small
+	// branch: four D-wide maps and two 4D-wide ones.
+	sd   [4][]T
+	sh   [2][]T
+	colS []T // soft-max scratch [2][D]
+
+	losses Losses
+}
+
+// Losses are one step's loss terms, unweighted, and the total
+// CE + WIntra·Intra + WInter·Inter.
+type Losses struct {
+	Total, CE, Intra, Inter float64
+}
+
+func newNet[T segmenter.Float](cfg Config) *net[T] {
+	nt := &net[T]{cfg: cfg, s: cfg.Size, d: cfg.Dim, c: cfg.Clusters, p: cfg.patchSize()}
+	nt.g = (nt.s - 1) / nt.p
+	nt.hid = 4 * nt.d
+	nt.n = nt.s * nt.s
+	sl := nt.s/2 + 1
+	nt.nl = sl * sl
+	nt.e = segmenter.NewEngine(cfg.Threads, nil)
+
+	_, cv := carve[T](cfg, nil)
+	nt.flat, nt.grad, nt.mom = make([]T, cv.n), make([]T, cv.n), make([]T, cv.n)
+	nt.ps, cv = carve(cfg, nt.flat)
+	nt.rules = cv.rules
+	nt.gs, _ = carve(cfg, nt.grad)
+
+	d, n := nt.d, nt.n
+	nt.input = make([]T, n*3)
+	nt.small = nt.newBranch(nt.s, 1, cfg.SmallBlocks)
+	nt.large = nt.newBranch(sl, 2, cfg.LargeBlocks)
+	nt.upR = make([]T, n*d)
+	nt.logits = make([]T, n*nt.c)
+	nt.dLogits = make([]T, n*nt.c)
+	nt.labels = make([]int32, n)
+	nt.intraR = make([]T, nt.c)
+	g2 := nt.g * nt.g
+	nt.patches = make([]T, 2*g2*nt.p*nt.p*nt.c)
+	nt.qk, nt.dqk = make([]T, 2*g2*nt.c), make([]T, 2*g2*nt.c)
+	nt.attn, nt.dAttn = make([]T, g2*g2), make([]T, g2*g2)
+	nt.eye = make([]T, g2*g2)
+	for i := range g2 {
+		nt.eye[i*g2+i] = 1
+	}
+	nt.dgInter = [2][]T{make([]T, d*d), make([]T, d*d)}
+	nt.dg = make([]T, d*d)
+	nt.dFl = make([]T, nt.nl*d)
+	wide := max(nt.hid, 3*d, nt.c)
+	for i := range nt.sd {
+		nt.sd[i] = make([]T, n*max(d, nt.c))
+	}
+	for i := range nt.sh {
+		nt.sh[i] = make([]T, n*wide)
+	}
+	nt.colS = make([]T, 2*d)
+	return nt
+}
+
+func (nt *net[T]) newBranch(side, stride, blocks int) branchBufs[T] {
+	d, n := nt.d, side*side
+	b := branchBufs[T]{side: side, n: n,
+		conv: segmenter.Conv3x3{H: nt.s, W: nt.s, Cin: 3, Cout: d, Stride: stride}}
+	b.col = make([]T, b.conv.ColSize())
+	b.embXhat, b.embRstd = make([]T, n*d), make([]T, d)
+	b.blocks = make([]blockBufs[T], blocks)
+	for i := range b.blocks {
+		bl := &b.blocks[i]
+		bl.ln1Mean, bl.ln1Rstd = make([]T, n), make([]T, n)
+		bl.qkv = make([]T, n*3*d)
+		bl.g = make([]T, d*d)
+		bl.z, bl.t = make([]T, n*d), make([]T, n*d)
+		bl.ln2Mean, bl.ln2Rstd = make([]T, n), make([]T, n)
+		bl.h1 = make([]T, n*nt.hid)
+		bl.ln4Mean, bl.ln4Rstd = make([]T, n), make([]T, n)
+		bl.xhat, bl.bnRstd = make([]T, n*d), make([]T, d)
+	}
+	return b
+}
+
+// reset re-draws the weights from seed and clears the momentum.
+func (nt *net[T]) reset(seed uint64) {
+	initialise(nt.flat, nt.rules, seed)
+	clear(nt.mom)
+}
+
+// setInput stores the S×S image (three planes, B, G, R) token-major and
+// fills both branches' im2col buffers, which stay fixed for the image.
+func (nt *net[T]) setInput(planes [3][]T) {
+	for i := range nt.n {
+		for ch := range 3 {
+			nt.input[i*3+ch] = planes[ch][i]
+		}
+	}
+	segmenter.Im2Col(nt.e, nt.small.conv, nt.input, nt.small.col)
+	segmenter.Im2Col(nt.e, nt.large.conv, nt.input, nt.large.col)
+}
+
+// forward runs both branches and the fusion, leaving the logits in
+// nt.logits and each branch's last context matrix in its last block's g.
+func (nt *net[T]) forward() {
+	e, d := nt.e, nt.d
+	nt.forwardBranch(&nt.small, &nt.ps.small)
+	nt.forwardBranch(&nt.large, &nt.ps.large)
+
+	// Up-sample the large branch: Linear D→4D per token, 2×2 sub-pixel
+	// rearrangement (channel fastest), crop to S×S.
+	fl, up := nt.sd[0], nt.sh[0]
+	last := nt.large.blocks[len(nt.large.blocks)-1]
+	bpl := nt.ps.large.blocks[len(nt.ps.large.blocks)-1]
+	segmenter.BatchNormAffine(e, nt.nl, d, last.xhat, bpl.bnG, bpl.bnB, fl)
+	segmenter.Linear(e, nt.nl, d, 4*d, fl, d, nt.ps.up, nil, up, 4*d, false)
+	sl := nt.large.side
+	segmenter.SubPixel2x2(e, sl, sl, d, up, nt.s, nt.s, nt.upR)
+
+	// Classifier over [large, small] per pixel, as two products.
+	fs := nt.sd[1]
+	lastS := nt.small.blocks[len(nt.small.blocks)-1]
+	bps := nt.ps.small.blocks[len(nt.ps.small.blocks)-1]
+	segmenter.BatchNormAffine(e, nt.n, d, lastS.xhat, bps.bnG, bps.bnB, fs)
+	segmenter.Gemm(e, false, true, nt.n, nt.c, d, 1, nt.upR, d, nt.ps.cls, 2*d, 0, nt.logits, nt.c)
+	segmenter.Gemm(e, false, true, nt.n, nt.c, d, 1, fs, d, nt.ps.cls[d:], 2*d, 1, nt.logits, nt.c)
+}
+
+func (nt *net[T]) forwardBranch(b *branchBufs[T], p *branchParams[T]) {
+	e, d := nt.e, nt.d
+	emb, x := nt.sd[0], nt.sd[1]
+	segmenter.Linear(e, b.n, 27, d, b.col, 27, p.convW, p.convB, emb, d, false)
+	segmenter.BatchNorm(e, b.n, d, emb, p.bnG, p.bnB, normEps, b.embXhat, x, b.embRstd)
+	for i := range b.blocks {
+		nt.forwardBlock(b, &b.blocks[i], &p.blocks[i], x)
+	}
+}
+
+// forwardBlock runs one efficient transformer block and its BatchNorm on X
+// (held in x, nt.sd[1]) and leaves the BatchNorm's output in x.
+func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParams[T], x []T) {
+	e, d, n, side := nt.e, nt.d, b.n, b.side
+	y, m := nt.sd[2], nt.sd[3]
+
+	// Efficient attention on Y = LN(X).
+	segmenter.LayerNorm(e, n, d, x, p.ln1G, p.ln1B, normEps, y, bl.ln1Mean, bl.ln1Rstd)
+	segmenter.Linear(e, n, d, 3*d, y, d, p.wqkv, p.bqkv, bl.qkv, 3*d, false)
+	q, k, v := bl.qkv, bl.qkv[d:], bl.qkv[2*d:]
+	segmenter.SoftmaxRows(e, n, d, q, 3*d, q, 3*d)
+	segmenter.SoftmaxCols(e, n, d, k, 3*d, k, 3*d, nt.colS[:d], nt.colS[d:])
+	segmenter.Gemm(e, true, false, d, d, n, 1, k, 3*d, v, 3*d, 0, bl.g, d)   // G = K̂ᵀV
+	segmenter.Gemm(e, false, false, n, d, d, 1, q, 3*d, bl.g, d, 0, bl.z, d) // Z = Q̂·G
+	copy(bl.t, x[:n*d])
+	segmenter.Linear(e, n, d, d, bl.z, d, p.wo, p.bo, bl.t, d, true) // T = X + Z·Woᵀ + bo
+
+	// MixFFN_skip on U = LN(T); fc1 once.
+	a := nt.sh[0]
+	segmenter.LayerNorm(e, n, d, bl.t, p.ln2G, p.ln2B, normEps, y, bl.ln2Mean, bl.ln2Rstd)
+	segmenter.Linear(e, n, d, nt.hid, y, d, p.w1, p.b1, bl.h1, nt.hid, false)
+	segmenter.MixFFNHidden(e, side, side, nt.hid, bl.h1, p.wdw, p.bdw, p.ln4G, p.ln4B, normEps, a, bl.ln4Mean, bl.ln4Rstd)
+	copy(m, bl.t[:n*d])
+	segmenter.Linear(e, n, nt.hid, d, a, nt.hid, p.w2, p.b2, m, d, true) // M = T + fc2(A)
+
+	segmenter.BatchNorm(e, n, d, m, p.bnG, p.bnB, normEps, bl.xhat, x, bl.bnRstd)
+}
+
+// paramName names the parameter tensor holding flat index i (for test
+// messages).
+func (nt *net[T]) paramName(i int) string {
+	for k, r := range nt.rules {
+		if i >= r.off && i < r.off+r.n {
+			return fmt.Sprintf("tensor %d (offset %d of %d)", k, i-r.off, r.n)
+		}
+	}
+	return "?"
+}
