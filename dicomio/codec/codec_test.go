@@ -5,6 +5,8 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"errors"
+	"image"
+	"image/jpeg"
 	"runtime"
 	"strings"
 	"sync"
@@ -400,5 +402,57 @@ func TestDecodeConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// The JPEG syntaxes dispatch on the stream's own frame header: a lossless
+// stream under the baseline UID (a common labelling fault) still decodes,
+// and an 8-bit DCT stream fills 16-bit samples when the dataset asks.
+func TestJPEGDispatchAndWidening(t *testing.T) {
+	c := llCases()[0]
+	planes := testImage(c.rows, c.cols, c.nf, c.p.precision, 0)
+	ll := encodeLossless(planes, c.rows, c.cols, c.p)
+	for _, uid := range []string{JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1} {
+		d, err := Decode(uid, ll, c.info())
+		if err != nil || !bytes.Equal(d.Data, c.want(planes)) {
+			t.Errorf("lossless stream under %s: %v", Name(uid), err)
+		}
+	}
+
+	img := image.NewGray(image.Rect(0, 0, 13, 7))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 29)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := jpeg.Decode(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := FrameInfo{Rows: 7, Columns: 13, SamplesPerPixel: 1, BitsAllocated: 8, BitsStored: 8, Photometric: "MONOCHROME2"}
+	g := ref.(*image.Gray)
+	var want []byte
+	for y := range 7 {
+		want = append(want, g.Pix[y*g.Stride:y*g.Stride+13]...)
+	}
+	d8, err := Decode(JPEGBaseline8Bit, buf.Bytes(), info)
+	if err != nil || !bytes.Equal(d8.Data, want) {
+		t.Fatalf("8-bit greyscale: %v", err)
+	}
+	info.BitsAllocated = 16
+	d16, err := Decode(JPEGBaseline8Bit, buf.Bytes(), info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range d8.Data {
+		if d16.Data[2*i] != v || d16.Data[2*i+1] != 0 {
+			t.Fatalf("16-bit sample %d: % x, want %02x 00", i, d16.Data[2*i:2*i+2], v)
+		}
+	}
+	info.SamplesPerPixel = 3
+	if _, err := Decode(JPEGBaseline8Bit, buf.Bytes(), info); !errors.Is(err, ErrMismatch) {
+		t.Errorf("greyscale JPEG as colour: %v", err)
 	}
 }
