@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"debug/buildinfo"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -210,7 +212,7 @@ func (p *Plugin) connect(ctx context.Context) error {
 	}()
 	fail := func(what string, err error) error {
 		p.terminate()
-		if t := p.stderr.String(); t != "" {
+		if t := p.stderr.readable(); t != "" {
 			err = fmt.Errorf("%w\nthe plugin's last output on stderr:\n%s", err, t)
 		}
 		return &Error{Plugin: p.label, Slice: -1, Kind: ErrStart, What: what, Err: err}
@@ -426,4 +428,34 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return strings.TrimRight(string(t.buf), "\n")
+}
+
+// readable returns the tail for an error message: JSON log lines (the
+// SDK's and go-plugin's) as "level: message key=value", debug and trace
+// lines left out, other lines as they are.
+func (t *tailBuffer) readable() string {
+	var out []string
+	for _, line := range strings.Split(t.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			if strings.TrimSpace(line) != "" {
+				out = append(out, line)
+			}
+			continue
+		}
+		level, _ := rec["@level"].(string)
+		if level == "debug" || level == "trace" {
+			continue
+		}
+		msg, _ := rec["@message"].(string)
+		var kv []string
+		for k, v := range rec {
+			if !strings.HasPrefix(k, "@") {
+				kv = append(kv, fmt.Sprintf("%s=%v", k, v))
+			}
+		}
+		sort.Strings(kv)
+		out = append(out, strings.TrimSpace(fmt.Sprintf("%s: %s %s", level, msg, strings.Join(kv, " "))))
+	}
+	return strings.Join(out, "\n")
 }

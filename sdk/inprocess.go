@@ -55,8 +55,9 @@ func ServeInProcess(ctx context.Context, impl Segmenter, opts ClientOptions) (*P
 		return &inProcessRunner{closed: closed, stop: stopServe}, nil
 	}
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  handshake,
-		VersionedPlugins: pluginSets(nil),
+		HandshakeConfig: handshake,
+		// A reattached client negotiates nothing: it dispenses from Plugins.
+		Plugins:          pluginSets(nil)[ProtocolVersion],
 		Reattach:         rc,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           newHCLogBridge(opts.Logger, ""),
