@@ -100,6 +100,7 @@ type Series struct {
 	VolumeErr error
 
 	maxVolumeBytes int64
+	cache          *frameCache
 }
 
 // SliceRef locates one slice.
@@ -303,7 +304,7 @@ func buildSeries(key string, synthetic bool, insts []*instance) (*Series, []Skip
 	}
 
 	first := cands[0]
-	s := &Series{Key: key, Volumes: 1}
+	s := &Series{Key: key, Volumes: 1, cache: &frameCache{}}
 	fillIdentity(s, first.in)
 	if synthetic {
 		warn.add("SeriesInstanceUID is empty: images grouped by study, series number, frame of reference, orientation and size under the synthetic key %s; a DICOM-SEG cannot reference them", key)

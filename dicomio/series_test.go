@@ -58,7 +58,7 @@ func scanOne(t *testing.T, paths ...string) *ScanResult {
 	return res
 }
 
-func only(t *testing.T, res *ScanResult) *Series {
+func only(t testing.TB, res *ScanResult) *Series {
 	t.Helper()
 	if len(res.Series) != 1 {
 		var keys []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -40,7 +41,7 @@ func (s *Series) ReadSlice(ctx context.Context, k int) (*Slice, error) {
 		return nil, fmt.Errorf("series %s: slice %d out of range [0,%d)", s.Key, k, len(s.Slices))
 	}
 	ref := s.Slices[k]
-	sl, err := readSlice(ref)
+	sl, err := readSlice(ref, s.cache)
 	if err != nil {
 		return nil, fmt.Errorf("series %s slice %d (%s): %w", s.Key, k, ref.Path, err)
 	}
@@ -48,13 +49,20 @@ func (s *Series) ReadSlice(ctx context.Context, k int) (*Slice, error) {
 	return sl, nil
 }
 
-func readSlice(ref SliceRef) (*Slice, error) {
+func readSlice(ref SliceRef, cache *frameCache) (*Slice, error) {
 	in, g := ref.in, ref.g
 	if in == nil {
 		return nil, fmt.Errorf("%w: slice reference not made by Scan", ErrValue)
 	}
 	f := in.src.format
-	data, photometric, err := in.src.frame(g.frame)
+	var data []byte
+	var photometric string
+	var err error
+	if in.mosaic != nil && cache != nil {
+		data, photometric, err = cache.frame(in, g.frame)
+	} else {
+		data, photometric, err = in.src.frame(g.frame)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -179,4 +187,45 @@ func (s *Series) Header(ctx context.Context) (*Dataset, error) {
 	}
 	ds.Delete(tag.PixelData)
 	return ds, nil
+}
+
+// frameCache keeps the last few decoded frames that hold several slices (a
+// Siemens mosaic), so that reading such a series slice by slice decodes
+// each frame once, not once per tile. The cached data is never modified:
+// tiles are copied out of it.
+type frameCache struct {
+	mu      sync.Mutex
+	entries []cachedFrame // most recently used last
+}
+
+type cachedFrame struct {
+	in          *instance
+	frame       int
+	data        []byte
+	photometric string
+}
+
+const frameCacheSize = 4
+
+func (c *frameCache) frame(in *instance, k int) ([]byte, string, error) {
+	c.mu.Lock()
+	for i, e := range c.entries {
+		if e.in == in && e.frame == k {
+			c.entries = append(append(c.entries[:i:i], c.entries[i+1:]...), e)
+			c.mu.Unlock()
+			return e.data, e.photometric, nil
+		}
+	}
+	c.mu.Unlock()
+	data, photometric, err := in.src.frame(k)
+	if err != nil {
+		return nil, "", err
+	}
+	c.mu.Lock()
+	if len(c.entries) == frameCacheSize {
+		c.entries = c.entries[1:]
+	}
+	c.entries = append(c.entries, cachedFrame{in, k, data, photometric})
+	c.mu.Unlock()
+	return data, photometric, nil
 }
