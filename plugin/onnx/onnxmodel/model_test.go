@@ -37,8 +37,8 @@ func TestModelsMatchNumpy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases.Models) < 4 {
-		t.Fatalf("cases.json lists %d models, want the binary, softmax, rgb and updown ones", len(cases.Models))
+	if len(cases.Models) < 5 {
+		t.Fatalf("cases.json lists %d models, want the binary, softmax, rgb, nhwc and updown ones", len(cases.Models))
 	}
 	for _, c := range cases.Models {
 		t.Run(c.Model, func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestModelsMatchNumpy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in := refdata.ModelInput(c.Input)
+			in := c.ModelInput()
 			got := make([]float32, len(want))
 			// Twice, with another input between: the graph is reused.
 			for run := range 2 {

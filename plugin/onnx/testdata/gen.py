@@ -234,6 +234,32 @@ def rgb_ref(x):
     return sigmoid(conv2d(relu(conv2d(x, R1, RB1, 1)), R2, RB2, 0))
 
 
+N1 = f32(rng.normal(0, 0.3, (8, 3, 3, 3)))
+NB1 = f32(rng.normal(0, 0.1, 8))
+N2 = f32(rng.normal(0, 0.4, (3, 8, 3, 3)))
+NB2 = f32([0.3, 1.3, -0.2])
+
+
+def nhwc_model(size):
+    """RGB in, three classes out, both channels-last (as TensorFlow exports)."""
+    nodes = [
+        helper.make_node("Transpose", ["image"], ["nchw"], name="to_nchw", perm=[0, 3, 1, 2]),
+        conv_node("nchw", "w1", "b1", "c1", 3, 1, "conv1"),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        conv_node("r1", "w2", "b2", "logits", 3, 1, "conv2"),
+        helper.make_node("Transpose", ["logits"], ["nhwc"], name="to_nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("Softmax", ["nhwc"], ["prob"], name="softmax", axis=3),
+    ]
+    return helper.make_graph(nodes, "nhwc", [value("image", [1, size, size, 3])],
+                             [value("prob", [1, size, size, 3])],
+                             [init("w1", N1), init("b1", NB1), init("w2", N2), init("b2", NB2)])
+
+
+def nhwc_ref(x):
+    """x and the result are channels-first here; the layouts are gen's business."""
+    return softmax_channels(conv2d(relu(conv2d(x, N1, NB1, 1)), N2, NB2, 1))
+
+
 def updown_model(size):
     """Down by MaxPool, up by a pixel shuffle written as Reshape/Transpose/
     Reshape (what PyTorch's nn.PixelShuffle exports to at opset 9-10), with a
@@ -495,6 +521,11 @@ def main():
                                           "meaning": "Morphologically Altered Structure"},
                              "type": {"scheme": "SCT", "value": "52988006",
                                       "meaning": "Lesion"}}])),
+        "nhwc-64": (nhwc_model(64), nhwc_ref, 3,
+                    dict(sidecar("nhwc-64", 64, 3, {"kind": "minmax"}, "pad", {"kind": "softmax"},
+                                 [segment(1, "Lesion", [255, 0, 0], "52988006", "Lesion"),
+                                  segment(2, "Skin", [240, 200, 160], "39937001", "Skin")]),
+                         input={"layout": "NHWC", "height": 64, "width": 64, "channels": 3})),
         "updown-64": (updown_model(64), updown_ref, 1,
                       sidecar("updown-64", 64, 1, {"kind": "minmax"}, "resize",
                               {"kind": "sigmoid", "threshold": 0.5}, lung)),
@@ -510,10 +541,16 @@ def main():
             continue  # benchmark models: same weights as binary-64
         x = model_input((1, channels, size, size)).astype(np.float64)
         y = ref(x[0])
+        shape_in, shape_out = [1, channels, size, size], [1] + list(y.shape)
+        if side["input"]["layout"] == "NHWC":
+            # The Go test feeds model_input's values in NHWC order: the
+            # same image, channels last; the output is channels last too.
+            y = y.transpose(1, 2, 0)
+            shape_in, shape_out = [1, size, size, channels], [1] + list(y.shape)
         write_f32(os.path.join(rdir, name + ".out.f32"), y)
         cases["models"].append({"model": "models/" + name + ".onnx",
-                                "input": [1, channels, size, size],
-                                "output": [1] + list(y.shape),
+                                "input": shape_in, "output": shape_out,
+                                "layout": side["input"]["layout"],
                                 "reference": "ref/" + name + ".out.f32"})
 
     pipes = [
@@ -522,6 +559,7 @@ def main():
         ("softmax3-64", softmax_ref, "FLOAT32", 50, 70),  # pad rows, crop columns
         ("softmax3-64", softmax_ref, "FLOAT32", 64, 64),  # exact fit
         ("rgb-64", rgb_ref, "RGB8", 70, 45),
+        ("nhwc-64", nhwc_ref, "RGB8", 70, 45),  # crop rows, pad columns
         ("updown-64", updown_ref, "UINT8", 33, 90),
     ]
     for model, ref, fmt, rows, cols in pipes:

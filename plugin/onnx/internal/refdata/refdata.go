@@ -27,10 +27,30 @@ func Path(rel string) string { return filepath.Join(Dir(), filepath.FromSlash(re
 
 // ModelCase is a model and its output for ModelInput(Input).
 type ModelCase struct {
-	Model     string `json:"model"`
+	Model string `json:"model"`
+	// Input and Output are the tensor shapes, in Layout ("NCHW" or
+	// "NHWC").
 	Input     []int  `json:"input"`
 	Output    []int  `json:"output"`
+	Layout    string `json:"layout"`
 	Reference string `json:"reference"`
+}
+
+// ModelInput returns the case's input tensor: ModelInput of the NCHW
+// shape, in the case's layout.
+func (c ModelCase) ModelInput() []float32 {
+	if c.Layout != "NHWC" {
+		return ModelInput(c.Input)
+	}
+	n, h, w, ch := c.Input[0], c.Input[1], c.Input[2], c.Input[3]
+	nchw := ModelInput([]int{n, ch, h, w})
+	out := make([]float32, len(nchw))
+	for k := range ch {
+		for i := range h * w {
+			out[i*ch+k] = nchw[k*h*w+i]
+		}
+	}
+	return out
 }
 
 // PipelineCase is a whole slice → labels run: the slice is
