@@ -14,6 +14,7 @@ import (
 	"github.com/mmcseg/mmcseg/internal/buildtest"
 	"github.com/mmcseg/mmcseg/internal/shareddata"
 	"github.com/mmcseg/mmcseg/sdk"
+	"github.com/mmcseg/mmcseg/sdk/plugintest"
 )
 
 func TestMain(m *testing.M) {
@@ -172,4 +173,9 @@ func TestLungCTDice(t *testing.T) {
 	if mean < 0.90 {
 		t.Errorf("lung CT mean Dice %.3f < 0.90", mean)
 	}
+}
+
+// The conformance kit, through the real subprocess path.
+func TestConformance(t *testing.T) {
+	plugintest.Run(t, buildtest.Binary(t, "./plugin/kmeans", "mmcseg-plugin-kmeans"))
 }

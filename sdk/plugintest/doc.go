@@ -4,9 +4,9 @@
 //
 //   - handshake: it starts, speaks application protocol version 1 (with
 //     AutoMTLS when it is a Go binary) within the start timeout;
-//   - describe: its description is complete and valid (SNOMED CT codes with
-//     valid check digits, parameters whose defaults parse, a segment for
-//     every input it accepts) and stable;
+//   - describe: its description is complete and valid (well-formed SNOMED
+//     CT concept identifiers, parameters whose defaults parse, a segment for
+//     every input it accepts, visible colours) and stable;
 //   - masks/*: it answers slices of awkward sizes (1×1, 257×257, 7×300,
 //     300×7, a large slice above gRPC's 4 MiB default) with masks of the
 //     right size and declared labels;
