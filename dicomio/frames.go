@@ -14,6 +14,11 @@ import (
 	"github.com/mmcseg/mmcseg/dicomio/tag"
 )
 
+// maxFrames bounds NumberOfFrames: each frame costs a slice description
+// (about 200 bytes) before any pixel is read. Whole-slide images reach a
+// few hundred thousand tiles.
+const maxFrames = 1 << 20
+
 // pixelFormat is the Image Pixel module of an image plus what reading its
 // frames needs.
 type pixelFormat struct {
@@ -77,6 +82,9 @@ func pixelFormatOf(ds *Dataset) (pixelFormat, error) {
 	}
 	if f.Frames < 1 {
 		f.Frames = 1 // NumberOfFrames 0 or absent: one frame (liver_1frame.dcm)
+	}
+	if f.Frames > maxFrames {
+		return f, fmt.Errorf("%w: NumberOfFrames %d (at most %d are read)", ErrTooLarge, f.Frames, maxFrames)
 	}
 	if n := f.decodedBytes(); n > codec.MaxFrameBytes {
 		return f, fmt.Errorf("%w: a %d×%d frame of %d×%d-bit samples is %d bytes (limit %d)", ErrTooLarge,
@@ -530,13 +538,30 @@ func (s *pixelSource) readNative(k int) ([]byte, error) {
 	bits := f.storedBits()
 	lo := bits * int64(k) / 8
 	hi := (bits*int64(k+1) + 7) / 8
-	if s.elem != nil {
+	value := []byte(nil)
+	switch {
+	case s.elem != nil:
+		value = s.elem.value
+	case s.loc.offset < 0:
+		// A deflated dataset: the pixel data is reached only by inflating
+		// the file. Nothing of it is kept between slices.
+		ds, err := ReadFile(s.path, ReadOptions{})
+		if err != nil {
+			return nil, err
+		}
+		e := ds.Element(tag.PixelData)
+		if e == nil || e.encapsulated || int64(len(e.value)) < hi {
+			return nil, fmt.Errorf("%w: the inflated pixel data differs from the header", ErrMalformed)
+		}
+		value = e.value
+	}
+	if value != nil {
 		if f.BitsAllocated == 1 {
 			out := make([]byte, bits)
-			UnpackBits(out, s.elem.value, bits*int64(k))
+			UnpackBits(out, value, bits*int64(k))
 			return out, nil
 		}
-		return bytes.Clone(s.elem.value[lo:hi]), nil
+		return bytes.Clone(value[lo:hi]), nil
 	}
 	// Big-endian OW data is swapped in 16-bit words counted from the start
 	// of the value: read whole words.

@@ -142,17 +142,6 @@ func newInstance(path string, ds *Dataset) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	if src.loc != nil && src.loc.offset < 0 {
-		// A deflated dataset: pixel data can only be reached by inflating
-		// the whole file, so read it now and keep the value in memory.
-		full, err := ReadFile(path, ReadOptions{})
-		if err != nil {
-			return nil, err
-		}
-		if src, err = full.pixelSource(path); err != nil {
-			return nil, err
-		}
-	}
 	if err := src.check(); err != nil {
 		return nil, err
 	}

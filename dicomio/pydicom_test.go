@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mmcseg/mmcseg/dicomio/tag"
 	"github.com/mmcseg/mmcseg/internal/shareddata"
 )
 
@@ -23,7 +24,7 @@ func pydicomFrames(t *testing.T, paths []string) [][]float64 {
 	dir := t.TempDir()
 	const script = `
 import sys, json, warnings, numpy as np, pydicom
-from pydicom.pixel_data_handlers.util import apply_modality_lut, convert_color_space
+from pydicom.pixel_data_handlers.util import apply_color_lut, apply_modality_lut, convert_color_space
 warnings.simplefilter('ignore')
 out = sys.argv[1]
 for i, p in enumerate(sys.argv[2:]):
@@ -32,11 +33,13 @@ for i, p in enumerate(sys.argv[2:]):
     n = int(ds.get('NumberOfFrames', 1) or 1)
     if n == 1:
         a = a[None]
-    if int(ds.get('SamplesPerPixel', 1)) == 1:
-        a = a.astype('f8')
+    if ds.PhotometricInterpretation == 'PALETTE COLOR':
+        a = apply_color_lut(a, ds)
+    elif int(ds.get('SamplesPerPixel', 1)) == 1:
         shared = ds.get('SharedFunctionalGroupsSequence')
         perframe = ds.get('PerFrameFunctionalGroupsSequence')
         if shared is not None or perframe is not None:
+            a = a.astype('f8')
             for f in range(n):
                 slope, icpt = 1.0, 0.0
                 for item in ([shared[0]] if shared else []) + ([perframe[f]] if perframe else []):
@@ -267,6 +270,86 @@ func TestManifestPixelFacts(t *testing.T) {
 	for i := range rgb[0] {
 		if d := int(rgb[0][i]) - int(rgb[1][i]); d > 2 || d < -2 {
 			t.Fatalf("JPEG YBR_FULL_422 sample %d: %d, dcmtk %d", i, rgb[0][i], rgb[1][i])
+		}
+	}
+}
+
+// TestLUTsAgainstPydicom writes images with a Modality LUT Sequence and
+// with a palette, and checks what we read against pydicom's
+// apply_modality_lut and apply_color_lut.
+func TestLUTsAgainstPydicom(t *testing.T) {
+	dir := t.TempDir()
+	// Modality LUT: 100 entries for stored values 10…109; values outside are
+	// clamped to the first and last entries.
+	lut := make([]int, 100)
+	for i := range lut {
+		lut[i] = 3*i*i%4000 + 7
+	}
+	m := img{rows: 8, cols: 32, noGeom: true, bits: 12, value: func(r, c int) int { return r*32 + c - 20 }}
+	mds := m.dataset()
+	mds.Delete(tag.RescaleSlope)
+	mds.Delete(tag.RescaleIntercept)
+	mds.Set(NewSequence(tag.ModalityLUTSequence, NewDataset(
+		NewInts(tag.LUTDescriptor, VRUS, 100, 10, 16),
+		NewStrings(tag.ModalityLUTType, VRLO, "US"),
+		NewInts(tag.LUTData, VRUS, lut...),
+	)))
+	mpath := filepath.Join(dir, "lut.dcm")
+	writeTS(t, mpath, mds, tsExplicitLE)
+	// Palette: 8-bit indices, 16-bit entries.
+	var r, g, b []byte
+	for i := 0; i < 256; i++ {
+		r = binary.LittleEndian.AppendUint16(r, uint16(i*257))
+		g = binary.LittleEndian.AppendUint16(g, uint16((255-i)*257))
+		b = binary.LittleEndian.AppendUint16(b, uint16((i*7%256)<<8|0x3F))
+	}
+	px := make([]byte, 6*7)
+	for i := range px {
+		px[i] = byte(i * 6)
+	}
+	pds := NewDataset(
+		NewStrings(tag.SOPClassUID, VRUI, "1.2.840.10008.5.1.4.1.1.7"),
+		NewStrings(tag.SOPInstanceUID, VRUI, NewUID()),
+		NewInts(tag.SamplesPerPixel, VRUS, 1),
+		NewStrings(tag.PhotometricInterpretation, VRCS, "PALETTE COLOR"),
+		NewInts(tag.Rows, VRUS, 6), NewInts(tag.Columns, VRUS, 7),
+		NewInts(tag.BitsAllocated, VRUS, 8), NewInts(tag.BitsStored, VRUS, 8), NewInts(tag.HighBit, VRUS, 7),
+		NewInts(tag.PixelRepresentation, VRUS, 0),
+		NewInts(tag.RedPaletteColorLookupTableDescriptor, VRUS, 256, 0, 16),
+		NewInts(tag.GreenPaletteColorLookupTableDescriptor, VRUS, 256, 0, 16),
+		NewInts(tag.BluePaletteColorLookupTableDescriptor, VRUS, 256, 0, 16),
+		NewBytes(tag.RedPaletteColorLookupTableData, VROW, r),
+		NewBytes(tag.GreenPaletteColorLookupTableData, VROW, g),
+		NewBytes(tag.BluePaletteColorLookupTableData, VROW, b),
+		NewBytes(tag.PixelData, VROB, px),
+	)
+	ppath := filepath.Join(dir, "palette.dcm")
+	writeTS(t, ppath, pds, tsExplicitLE)
+
+	ref := pydicomFrames(t, []string{mpath, ppath})
+	for i, p := range []string{mpath, ppath} {
+		res, err := Scan(context.Background(), []string{p}, ScanOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sl, err := only(t, res).ReadSlice(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(sl.Grey) + len(sl.RGB)
+		if n != len(ref[i]) {
+			t.Fatalf("%s: %d values, pydicom %d", filepath.Base(p), n, len(ref[i]))
+		}
+		for j, want := range ref[i] {
+			var got float64
+			if sl.RGB != nil {
+				got, want = float64(sl.RGB[j]), float64(int(want)>>8)
+			} else {
+				got = float64(sl.Grey[j])
+			}
+			if got != want {
+				t.Fatalf("%s value %d: %v, pydicom %v", filepath.Base(p), j, got, want)
+			}
 		}
 	}
 }
