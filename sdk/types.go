@@ -254,3 +254,45 @@ type Progress struct {
 	Fraction float64
 	Message  string
 }
+
+// MarshalText writes the format's contract name (FLOAT32, UINT8, RGB8).
+func (f PixelFormat) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText reads a name written by MarshalText.
+func (f *PixelFormat) UnmarshalText(b []byte) error {
+	for _, c := range []PixelFormat{Float32, Uint8, RGB8} {
+		if c.String() == string(b) {
+			*f = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown pixel format %q", b)
+}
+
+// MarshalText writes SLICE or VOLUME.
+func (m InputMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads a name written by MarshalText.
+func (m *InputMode) UnmarshalText(b []byte) error {
+	for _, c := range []InputMode{SliceMode, VolumeMode} {
+		if c.String() == string(b) {
+			*m = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown input mode %q", b)
+}
+
+// MarshalText writes the type's name (int, float, bool, string, enum).
+func (t ParamType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText reads a name written by MarshalText.
+func (t *ParamType) UnmarshalText(b []byte) error {
+	for _, c := range []ParamType{ParamInt, ParamFloat, ParamBool, ParamString, ParamEnum} {
+		if c.String() == string(b) {
+			*t = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown parameter type %q", b)
+}

@@ -35,25 +35,28 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", int(s))
 }
 
+// MarshalText writes the status as PASS, FAIL, SKIP or INFO.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // Result is the outcome of one check.
 type Result struct {
-	Name     string
-	Status   Status
-	Message  string
-	Duration time.Duration
+	Name     string        `json:"name"`
+	Status   Status        `json:"status"`
+	Message  string        `json:"message"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Report is the outcome of a conformance run.
 type Report struct {
 	// Plugin is the executable checked, or "in-process".
-	Plugin string
+	Plugin string `json:"plugin"`
 	// Description is what the plugin said about itself; nil if it did not
 	// start.
-	Description *sdk.Description
-	Results     []Result
+	Description *sdk.Description `json:"description,omitempty"`
+	Results     []Result         `json:"results"`
 	// Restarts counts how often the plugin had to be started again after
 	// it crashed or hung.
-	Restarts int
+	Restarts int `json:"restarts"`
 }
 
 // Passed reports whether no check failed.
