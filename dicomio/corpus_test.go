@@ -3,6 +3,7 @@ package dicomio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -294,6 +295,84 @@ func TestCorpusSeries(t *testing.T) {
 			if err := s.Grid.Validate(); err != nil {
 				t.Errorf("%s: grid: %v", c.dir, err)
 			}
+		}
+	}
+}
+
+// TestPixelFrameOnSegmentations reads the frames of the SEG corpus through
+// Dataset.PixelFrame, the entry point the SEG reader uses: 1-bit frames
+// packed across byte boundaries, big endian, RLE, JPEG 2000 and Deflated
+// Image Frame Compression must all give the foreground counts the manifest
+// states.
+func TestPixelFrameOnSegmentations(t *testing.T) {
+	liver := []int{36233, 35645, 35220}
+	cases := []struct {
+		file string
+		want []int
+	}{
+		{"seg-dcmqi/liver.dcm", liver},
+		{"seg-pydicom-data/liver_expb.dcm", liver},
+		{"seg-pydicom-data/liver_rle.dcm", liver},
+		{"seg-pydicom-data/liver_j2k.dcm", liver},
+		{"seg-pydicom-data/liver_deflate.dcm", liver},
+		{"seg-pydicom-data/liver_nonbyte_aligned.dcm", nil},
+		{"seg-pydicom-data/liver_nonbyte_aligned_rle.dcm", nil},
+		{"seg-pydicom-data/liver_nonbyte_aligned_j2k.dcm", nil},
+		{"seg-pydicom-data/liver_nonbyte_aligned_deflate.dcm", nil},
+		{"seg-pydicom-data/liver_1frame.dcm", liver[:1]},
+		{"seg-pydicom-data/liver_expb_1frame.dcm", liver[:1]},
+	}
+	var aligned []int // per-frame counts of liver_nonbyte_aligned.dcm
+	for _, c := range cases {
+		ds, err := ReadFile(shareddata.Path(t, c.file), ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, n, err := ds.PixelFormat()
+		if err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		if info.BitsAllocated != 1 {
+			t.Fatalf("%s: BitsAllocated %d", c.file, info.BitsAllocated)
+		}
+		var counts []int
+		total := 0
+		for k := 0; k < n; k++ {
+			f, _, err := ds.PixelFrame(k)
+			if err != nil {
+				if !codec.Supported(ds.TransferSyntax()) && errors.Is(err, ErrUnsupportedTransferSyntax) {
+					break
+				}
+				t.Fatalf("%s frame %d: %v", c.file, k, err)
+			}
+			if len(f) != info.Rows*info.Columns {
+				t.Fatalf("%s frame %d: %d bytes", c.file, k, len(f))
+			}
+			cnt := 0
+			for _, v := range f {
+				if v > 1 {
+					t.Fatalf("%s: value %d in a 1-bit frame", c.file, v)
+				}
+				cnt += int(v)
+			}
+			counts = append(counts, cnt)
+			total += cnt
+		}
+		if len(counts) == 0 {
+			continue // not decodable in this build
+		}
+		want := c.want
+		if want == nil {
+			if aligned == nil {
+				aligned = counts
+				if total != 107098 {
+					t.Errorf("%s: %d foreground pixels, want 107098", c.file, total)
+				}
+			}
+			want = aligned
+		}
+		if fmt.Sprint(counts) != fmt.Sprint(want) {
+			t.Errorf("%s: foreground per frame %v, want %v", c.file, counts, want)
 		}
 	}
 }

@@ -48,8 +48,14 @@ import (
 //     object with two frames is a volume.
 //   - Enhanced multi-frame images contribute one slice per frame, with
 //     positions, orientation, spacing and rescale from their functional
-//     groups. Siemens mosaics are de-mosaicked: one slice per tile (see the
-//     rule in mosaic.go's documentation and Series.Mosaic).
+//     groups. Siemens mosaics (ImageType MOSAIC) are de-mosaicked: with N
+//     images in the mosaic (CSA NumberOfImagesInMosaic, or (0019,100A)),
+//     tile k of the ⌈√N⌉×⌈√N⌉ grid, read row by row, is slice k; the first
+//     tile's corner is ImagePositionPatient moved half the size difference
+//     of mosaic and tile along the row and column directions, and tiles
+//     follow each other SpacingBetweenSlices apart along the CSA
+//     SliceNormalVector (the dcm2niix and nibabel rule). All tiles of a
+//     mosaic share one SOPInstanceUID (SliceRef.Tile tells them apart).
 type Series struct {
 	// Key identifies the series within a scan: the SeriesInstanceUID, or a
 	// synthetic key "synthetic-<16 hex digits>" when that is empty.
