@@ -23,6 +23,7 @@ var benchFrames = []struct {
 	{"RLE/SEG-512x512-1bit", "seg-pydicom-data/liver_rle.dcm", false},
 	{"Deflate/SEG-512x512-1bit", "seg-pydicom-data/liver_deflate.dcm", false},
 	{"JPEGBaseline/US-240x320-RGB", "dicom-pydicom/examples_ybr_color.dcm", false},
+	{"JPEGExtended/NM-1024x256-12bit", "dicom-pydicom/JPGExtended.dcm", false},
 }
 
 func BenchmarkDecode(b *testing.B) {

@@ -120,6 +120,7 @@ var damageCases = []struct {
 	{file: "dicom-dicom2nifti/generic/compressed_jpeg/001/IM-0001-0001-0001.dcm"},
 	{file: "dicom-pydicom/JPEG-LL.dcm"},
 	{file: "dicom-pydicom/SC_rgb_dcmtk_+eb+cy+np.dcm"},
+	{file: "dicom-pydicom/JPGExtended.dcm"},
 	{file: "seg-pydicom-data/liver_deflate.dcm"},
 	{file: "dicom-pydicom/MR_small_jpeg_ls_lossless.dcm", cgo: true},
 	{file: "dicom-pydicom/MR_small_jp2klossless.dcm", cgo: true},
@@ -200,6 +201,8 @@ func TestDecodeHugeHeaderDoesNotAllocate(t *testing.T) {
 	cases = append(cases, tc{"lossless JPEG SOF3", JPEGLosslessSV1, patchJPEGSize(t, ll), false})
 	_, bl, _ := realFrame(t, "dicom-pydicom/SC_rgb_dcmtk_+eb+cy+np.dcm", 0)
 	cases = append(cases, tc{"baseline JPEG SOF0", JPEGBaseline8Bit, patchJPEGSize(t, bl), false})
+	_, ex, _ := realFrame(t, "dicom-pydicom/JPGExtended.dcm", 0)
+	cases = append(cases, tc{"12-bit JPEG SOF1", JPEGExtended12Bit, patchJPEGSize(t, ex), false})
 	if cgoBuild {
 		_, jl, _ := realFrame(t, "dicom-pydicom/MR_small_jpeg_ls_lossless.dcm", 0)
 		cases = append(cases, tc{"JPEG-LS SOF55", JPEGLSLossless, patchJPEGSize(t, jl), true})

@@ -10,14 +10,17 @@
 //
 //   - RLE Lossless, JPEG Lossless (Process 14, any of the seven predictors,
 //     point transform, restart intervals, 2..16 bits, 1 or 3 components),
-//     JPEG Baseline and 8-bit JPEG Extended (through image/jpeg), and
+//     JPEG Baseline and 8-bit JPEG Extended (through image/jpeg), 12-bit
+//     JPEG Extended (a sequential DCT decoder of this package: greyscale or
+//     unsubsampled colour; its exact floating-point inverse DCT is within
+//     one level of the IJG integer one that dcmtk and GDCM use), and
 //     Deflated Image Frame Compression are pure Go and always available.
 //     BitsAllocated 1 (SEG) frames come from RLE, deflate and JPEG 2000.
 //   - JPEG-LS (CharLS) and JPEG 2000, including High-Throughput JPEG 2000
 //     (OpenJPEG 2.5), need cgo. A build without cgo still compiles; for those
 //     syntaxes Supported reports false and Decode returns an error that wraps
 //     ErrUnsupported and names the syntax.
-//   - 12-bit DCT JPEG (JPEG Extended with 12-bit precision), hierarchical and
+//   - Progressive or subsampled 12-bit JPEG, hierarchical and
 //     arithmetic-coded JPEG are reported as ErrUnsupported, naming the
 //     process.
 //

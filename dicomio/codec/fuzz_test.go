@@ -103,12 +103,14 @@ func FuzzJPEGLossless(f *testing.F) {
 	})
 }
 
-// FuzzDecode runs every pure-Go syntax (and, with cgo, the CharLS and
-// OpenJPEG wrappers) over the same inputs; the first byte picks the syntax.
+// FuzzDecode runs every syntax over the same inputs: the pure-Go decoders
+// (the JPEG UIDs reach the 12-bit DCT decoder too) and, with cgo, the
+// CharLS and OpenJPEG wrappers.
 func FuzzDecode(f *testing.F) {
 	uids := []string{RLELossless, JPEGBaseline8Bit, JPEGLosslessSV1, DeflatedImageFrame, JPEGLSLossless, JPEG2000Lossless, HTJ2K}
 	addFileSeeds(f,
 		"dicom-pydicom/SC_rgb_dcmtk_+eb+cy+np.dcm",
+		"dicom-pydicom/JPGExtended.dcm",
 		"seg-pydicom-data/liver_deflate.dcm",
 		"dicom-pydicom/MR_small_jpeg_ls_lossless.dcm",
 		"dicom-pydicom/MR_small_jp2klossless.dcm",

@@ -150,10 +150,13 @@ func decodeJPEGFamily(frame []byte, info FrameInfo, l layout) (Decoded, error) {
 	case mSOF55:
 		return decodeJPEGLS(frame, info, l)
 	case mSOF0, mSOF1, mSOF2:
-		if sof.precision != 8 {
-			return Decoded{}, unsupportedf("%d-bit %s is not supported (only 8-bit DCT JPEG)", sof.precision, jpegProcess(sof.marker))
+		switch {
+		case sof.precision == 8:
+			return decodeJPEGDCT(frame, info, l, sof)
+		case sof.precision == 12 && sof.marker != mSOF2:
+			return decodeJPEG12(frame, info, l)
 		}
-		return decodeJPEGDCT(frame, info, l, sof)
+		return Decoded{}, unsupportedf("%d-bit %s is not supported", sof.precision, jpegProcess(sof.marker))
 	}
 	return Decoded{}, unsupportedf("%s is not supported", jpegProcess(sof.marker))
 }
