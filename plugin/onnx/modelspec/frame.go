@@ -80,8 +80,8 @@ func (s *Spec) NewFrame(rows, cols int, f sdk.PixelFormat) (*Frame, error) {
 	if rows <= 0 || cols <= 0 {
 		return nil, fmt.Errorf("%w: slice size %d×%d", sdk.ErrInvalidInput, cols, rows)
 	}
-	if ch := channelsOf(f); ch != s.Input.Channels || f.BytesPerPixel() == 0 {
-		return nil, fmt.Errorf("%w: the model takes %d-channel input (input.channels), the series is %v", sdk.ErrUnsupported, s.Input.Channels, f)
+	if f.BytesPerPixel() == 0 {
+		return nil, fmt.Errorf("%w: unknown pixel format %v", sdk.ErrInvalidInput, f)
 	}
 	h, w := s.Input.Height, s.Input.Width
 	fr := &Frame{spec: s, rows: rows, cols: cols, format: f, channels: s.Input.Channels, classes: s.Classes()}
@@ -114,6 +114,20 @@ func (s *Spec) NewFrame(rows, cols int, f sdk.PixelFormat) (*Frame, error) {
 // model and are labelled background.
 func (f *Frame) Cropped() bool {
 	return f.spec.Fit == Pad && (f.rows > f.spec.Input.Height || f.cols > f.spec.Input.Width)
+}
+
+// Converted says how slices are converted to the model's channels: ""
+// when they match, otherwise a sentence for the user (colour slices become
+// grey by Rec. 601 luma for a one-channel model; grey slices are repeated
+// in all three channels of a colour model).
+func (f *Frame) Converted() string {
+	switch {
+	case channelsOf(f.format) == f.channels:
+		return ""
+	case f.channels == 1:
+		return "RGB slices are converted to grey (0.299 R + 0.587 G + 0.114 B) for the model's one input channel"
+	}
+	return "grey slices are repeated in the model's three input channels"
 }
 
 // InputLen is the number of values of the model's input tensor.
@@ -174,23 +188,32 @@ func (f *Frame) put(dst []float32, c, k, hw int, plane []float64) {
 }
 
 func (f *Frame) decode(sl sdk.Slice) {
+	p := f.planes[0]
 	switch sl.Format {
 	case sdk.Float32:
-		p := f.planes[0]
 		for i := range p {
 			p[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(sl.Data[4*i:])))
 		}
 	case sdk.Uint8:
-		p := f.planes[0]
 		for i, v := range sl.Data {
 			p[i] = float64(v)
 		}
 	case sdk.RGB8:
-		for i := range f.planes[0] {
+		if f.channels == 1 {
+			for i := range p {
+				p[i] = 0.299*float64(sl.Data[3*i]) + 0.587*float64(sl.Data[3*i+1]) + 0.114*float64(sl.Data[3*i+2])
+			}
+			return
+		}
+		for i := range p {
 			for c := range 3 {
 				f.planes[c][i] = float64(sl.Data[3*i+c])
 			}
 		}
+		return
+	}
+	for c := 1; c < f.channels; c++ {
+		copy(f.planes[c], p)
 	}
 }
 

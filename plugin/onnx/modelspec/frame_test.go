@@ -171,8 +171,8 @@ func TestSigmoidThresholdAndLogits(t *testing.T) {
 
 func TestFrameRejects(t *testing.T) {
 	s := spec1(Preprocess{Kind: MinMax}, Resize, Output{Kind: Sigmoid, Threshold: 0.5}, 4, 4)
-	if _, err := s.NewFrame(4, 4, sdk.RGB8); err == nil || !strings.Contains(err.Error(), "1-channel") {
-		t.Errorf("RGB into a grey model: %v", err)
+	if _, err := s.NewFrame(4, 4, sdk.PixelFormat(9)); err == nil {
+		t.Error("unknown pixel format accepted")
 	}
 	fr, err := s.NewFrame(4, 4, sdk.Uint8)
 	if err != nil {
@@ -297,4 +297,46 @@ func nearDecision(s *Spec, scores []float32, n, i int) bool {
 	}
 	slices.Sort(vals)
 	return len(vals) > 1 && vals[len(vals)-1]-vals[len(vals)-2] < 1e-5
+}
+
+func TestChannelConversion(t *testing.T) {
+	// RGB into a grey model: Rec. 601 luma.
+	s := spec1(Preprocess{Kind: MeanStd, Mean: []float64{0}, Std: []float64{1}, Scale: 1}, Pad, Output{Kind: Sigmoid, Threshold: 0.5}, 1, 2)
+	fr, err := s.NewFrame(1, 2, sdk.RGB8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(fr.Converted(), "grey") {
+		t.Errorf("Converted() = %q", fr.Converted())
+	}
+	in := make([]float32, 2)
+	if err := fr.Input(sdk.NewRGB8Slice(0, 1, 2, []uint8{100, 0, 0, 10, 20, 200}), in); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{29.9, 0.299*10 + 0.587*20 + 0.114*200}; math.Abs(float64(in[0]-want[0])) > 1e-4 || math.Abs(float64(in[1]-want[1])) > 1e-4 {
+		t.Errorf("luma %v, want %v", in, want)
+	}
+	// Grey into a colour model (NHWC): the value in all three channels,
+	// each normalised with its own mean and std.
+	s = &Spec{Input: Input{Layout: NHWC, Height: 1, Width: 2, Channels: 3},
+		Preprocess: Preprocess{Kind: MeanStd, Mean: []float64{0, 1, 2}, Std: []float64{1, 2, 4}, Scale: 1},
+		Fit:        Pad, Output: Output{Kind: Sigmoid, Threshold: 0.5}, Segments: []sdk.SegmentInfo{{Number: 1}}}
+	fr, err = s.NewFrame(1, 2, sdk.Uint8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr.Converted() == "" {
+		t.Error("no conversion reported")
+	}
+	in = make([]float32, 6)
+	if err := fr.Input(sdk.NewUint8Slice(0, 1, 2, []uint8{10, 6}), in); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{10, 4.5, 2, 6, 2.5, 1}; !slices.Equal(in, want) {
+		t.Errorf("input %v, want %v", in, want)
+	}
+	fr, _ = s.NewFrame(1, 2, sdk.RGB8)
+	if fr.Converted() != "" {
+		t.Errorf("RGB into RGB reported as converted: %q", fr.Converted())
+	}
 }
