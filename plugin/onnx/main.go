@@ -23,6 +23,12 @@
 // and warns with each series that the sidecar's labels and codes are not in
 // the output.
 //
+// # Checking a model by hand
+//
+// Run by a user rather than by mmcseg, `mmcseg-plugin-onnx check
+// MODEL.onnx [SIDECAR.json]` runs the same load-time checks and dry run and
+// prints the model's inputs, outputs and operators, or why it is refused.
+//
 // # Loading and concurrency
 //
 // Models are loaded on the first series that needs them and kept, keyed by
@@ -33,9 +39,15 @@
 package main
 
 import (
+	"context"
 	"os"
 
 	"github.com/mmcseg/mmcseg/sdk"
 )
 
-func main() { sdk.Serve(newSegmenter(os.Getenv(EnvModel))) }
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		os.Exit(checkModel(context.Background(), os.Stdout, os.Args[2:]))
+	}
+	sdk.Serve(newSegmenter(os.Getenv(EnvModel)))
+}

@@ -444,3 +444,35 @@ func TestConformanceGeneric(t *testing.T) {
 	t.Setenv(EnvModel, "")
 	plugintest.Run(t, bin, plugintest.Options{Params: map[string]string{"model": refdata.Path("models/softmax3-64.onnx")}})
 }
+
+func TestCheckCommand(t *testing.T) {
+	bin := buildtest.Binary(t, "./plugin/onnx", "mmcseg-plugin-onnx")
+	run := func(args ...string) (string, int) {
+		out, err := exec.Command(bin, append([]string{"check"}, args...)...).CombinedOutput()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	out, code := run(refdata.Path("models/softmax3-64.onnx"))
+	for _, w := range []string{"opset 11", "[1 1 64 64]", "[1 3 64 64] (dry run)", "Conv×2", "Softmax×1", `2 "Heart"`, "OK:"} {
+		if code != 0 || !strings.Contains(out, w) {
+			t.Errorf("exit %d, output lacks %q:\n%s", code, w, out)
+		}
+	}
+	out, code = run(refdata.Path("bad/resize.onnx"), refdata.Path("models/binary-64.json"))
+	if code != 1 || !strings.Contains(out, "REFUSED") || !strings.Contains(out, `Resize (node "upsample1")`) {
+		t.Errorf("resize: exit %d:\n%s", code, out)
+	}
+	out, code = run(refdata.Path("models/binary-64.onnx"), refdata.Path("models/binary-256.json"))
+	if code != 1 || !strings.Contains(out, "FAILED") || !strings.Contains(out, "1×1×256×256") {
+		t.Errorf("mismatched sidecar: exit %d:\n%s", code, out)
+	}
+	if _, code := run(); code != 2 {
+		t.Errorf("no arguments: exit %d", code)
+	}
+}
