@@ -24,9 +24,12 @@
 //     arithmetic-coded JPEG are reported as ErrUnsupported, naming the
 //     process.
 //
-// The four JPEG syntaxes dispatch on the frame header actually in the
-// stream (SOF0/1/2 to image/jpeg, SOF3 to the lossless decoder, SOF55 to
-// CharLS), so a stream filed under the wrong JPEG UID still decodes.
+// The JPEG syntaxes (Baseline, Extended, Lossless, Lossless SV1, and the
+// retired Huffman-coded Spectral Selection and Full Progression ones, which
+// image/jpeg reads at 8 bits) dispatch on the frame header actually in the
+// stream (8-bit SOF0/1/2 to image/jpeg, 12-bit SOF0/1 to the DCT decoder
+// here, SOF3 to the lossless decoder, SOF55 to CharLS), so a stream filed
+// under the wrong JPEG UID still decodes.
 //
 // The caller's FrameInfo is trusted for sizes: every decoder checks the
 // dimensions written in the compressed stream against it before allocating

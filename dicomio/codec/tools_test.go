@@ -121,6 +121,8 @@ var roundTrips = []roundTrip{
 	{name: "jpegll-gdcm-signed-ct", src: "dicom-pydicom/CT_small.dcm", tool: "gdcmconv", args: []string{"-J"}},
 	{name: "jpegll-fragmented-multiframe", src: "dicom-pydicom/emri_small.dcm", tool: "dcmcjpeg", args: []string{"+el", "+sv", "3", "+fs", "1"}, fragments: true},
 	{name: "jpeg-baseline-grey8", src: "synth:grey8.dcm", tool: "dcmcjpeg", args: []string{"+eb"}, lossy: true, tol: 1},
+	{name: "jpeg-progressive-8bit-retired", src: "synth:grey8.dcm", tool: "dcmcjpeg", args: []string{"+ep"}, lossy: true, tol: 1},
+	{name: "jpeg-spectral-rgb8-retired", src: "dicom-pydicom/SC_rgb.dcm", tool: "dcmcjpeg", args: []string{"+es"}, lossy: true, tol: 2},
 	{name: "jpeg-extended-12bit-mosaic", src: "dicom-dcm_qa_ts/In/1.dcm", tool: "dcmcjpeg", args: []string{"+ee"}, lossy: true, tol: 1},
 	{name: "jpeg-extended-12bit-signed", src: "synth:grey12s.dcm", tool: "dcmcjpeg", args: []string{"+ee", "+q", "75"}, lossy: true, tol: 1},
 	{name: "jpeg-extended-12bit-multiframe", src: "dicom-pydicom/emri_small.dcm", tool: "dcmcjpeg", args: []string{"+ee", "+q", "95"}, lossy: true, tol: 1},
