@@ -443,8 +443,15 @@ def fit_offsets(n, m):
 
 
 def pipeline(spec, model_ref, fmt, rows, cols):
+    return pipeline_planes(spec, model_ref, slice_pixels(fmt, rows, cols))
+
+
+def pipeline_planes(spec, model_ref, planes):
+    """The plugin's per-slice work on channel planes: scores mapped back to
+    the slice (one plane per class) and the labels."""
     h, w = spec["input"]["height"], spec["input"]["width"]
-    x = preprocess(slice_pixels(fmt, rows, cols), spec)  # [C,rows,cols]
+    rows, cols = planes[0].shape
+    x = preprocess(planes, spec)  # [C,rows,cols]
     if spec["fit"] == "resize":
         xin = resize(x, h, w)
     else:

@@ -22,8 +22,14 @@ func Dir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
 }
 
-// Path returns the absolute path of a file under testdata.
-func Path(rel string) string { return filepath.Join(Dir(), filepath.FromSlash(rel)) }
+// Path returns the absolute path of a file under testdata (an absolute
+// path is returned as it is).
+func Path(rel string) string {
+	if filepath.IsAbs(rel) {
+		return rel
+	}
+	return filepath.Join(Dir(), filepath.FromSlash(rel))
+}
 
 // ModelCase is a model and its output for ModelInput(Input).
 type ModelCase struct {
@@ -87,7 +93,7 @@ func Load() (*Cases, error) {
 	return &c, nil
 }
 
-// ReadF32 reads a file of little-endian float32 values.
+// ReadF32 reads a file of little-endian float32 values (see Path).
 func ReadF32(rel string) ([]float32, error) {
 	b, err := os.ReadFile(Path(rel))
 	if err != nil {
