@@ -268,8 +268,14 @@ func (p *parser) parseDataset(ds *Dataset, end int64, undefinedItem bool) error 
 			if undefinedItem {
 				return nil
 			}
-			return malformedf("item delimiter at offset %d outside an item", start)
+			fallthrough
 		case tag.Item, tag.SequenceDelimitationItem:
+			if p.depth == 0 && end < 0 && t != tag.Item && length == 0 {
+				// A stray delimiter between top-level elements (some
+				// writers leave one after the pixel data): harmless.
+				p.warnf("stray %v at offset %d ignored", t, start)
+				continue
+			}
 			return malformedf("%v at offset %d outside a sequence", t, start)
 		}
 		if p.nelem++; p.nelem > maxElements {

@@ -479,6 +479,13 @@ func TestOddEncodings(t *testing.T) {
 	if len(ds.Warnings()) != 1 {
 		t.Errorf("warnings %q", ds.Warnings())
 	}
+	// A stray sequence delimiter between top-level elements is skipped with
+	// a warning; inside an item it is an error.
+	stray := append(bytes.Clone(head), 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0)
+	stray = append(stray, 0x10, 0x00, 0x20, 0x00, 'L', 'O', 2, 0, 'I', 'D')
+	if ds, err := Read(bytes.NewReader(stray), int64(len(stray)), ReadOptions{}); err != nil || ds.String(tag.PatientID) != "ID" || len(ds.Warnings()) != 1 {
+		t.Errorf("stray delimiter: %v", err)
+	}
 	// File meta without TransferSyntaxUID: inferred, with a warning.
 	noTS := NewDataset(NewStrings(tag.SOPClassUID, VRUI, "1.2"), NewStrings(tag.SOPInstanceUID, VRUI, "1.2.3"), NewStrings(tag.PatientID, VRLO, "X"))
 	for _, ts := range []string{tsImplicitLE, tsExplicitBE} {
