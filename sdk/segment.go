@@ -92,12 +92,25 @@ type run struct {
 
 	last     atomic.Int64 // unix nanoseconds of the last sign of life
 	answered atomic.Int64 // slices answered so far
+	// hostBusy counts host-side work in progress (loading a slice,
+	// handling a mask): time spent there is not the plugin's silence.
+	hostBusy atomic.Int32
 
 	once  sync.Once
 	first error // the first failure, which decides the result
 }
 
 func (r *run) touch() { r.last.Store(time.Now().UnixNano()) }
+
+// host runs host-side work f without counting its time against the plugin.
+func (r *run) host(f func() error) error {
+	r.hostBusy.Add(1)
+	defer func() {
+		r.touch()
+		r.hostBusy.Add(-1)
+	}()
+	return f()
+}
 
 // fail records err if it is the first failure.
 func (r *run) fail(err error) {
@@ -153,7 +166,10 @@ func (r *run) watch(ctx context.Context) bool {
 	for {
 		wait := time.Until(time.Unix(0, r.last.Load()).Add(timeout))
 		if wait <= 0 {
-			return true
+			if r.hostBusy.Load() == 0 {
+				return true
+			}
+			wait = timeout / 10
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -203,7 +219,8 @@ func (r *run) send(ctx context.Context, stream pb.Segmenter_SegmentClient, start
 	r.touch()
 	s := r.series
 	for i := 0; i < s.Slices; i++ {
-		sl, err := r.req.Slice(ctx, i)
+		var sl Slice
+		err := r.host(func() (err error) { sl, err = r.req.Slice(ctx, i); return err })
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -275,7 +292,9 @@ func (r *run) receive(ctx context.Context, stream pb.Segmenter_SegmentClient) (*
 			if bad, ok := firstDisallowed(m.GetLabels(), &r.allowed); !ok {
 				return nil, protocol("the mask of slice %d has label %d, which is not a segment for %s %v input", next, bad, s.Modality, s.Format)
 			}
-			if err := r.req.OnMask(Mask{Index: next, Rows: rows, Columns: cols, Labels: m.GetLabels()}); err != nil {
+			if err := r.host(func() error {
+				return r.req.OnMask(Mask{Index: next, Rows: rows, Columns: cols, Labels: m.GetLabels()})
+			}); err != nil {
 				return nil, fmt.Errorf("series %s: mask of slice %d: %w", s.UID, next, err)
 			}
 			res.Masks++
