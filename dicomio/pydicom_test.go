@@ -101,6 +101,7 @@ func TestPixelsAgainstPydicom(t *testing.T) {
 		{"dicom-pydicom/JPEGLSNearLossless_08.dcm", 0, false},
 		{"dicom-pydicom/JPEGLSNearLossless_16.dcm", 0, false},
 		{"dicom-pydicom/JPEG2000.dcm", 1, false},
+		{"dicom-pydicom/JPGExtended.dcm", 1, false}, // lossy 12-bit: IDCTs may round differently
 		{"dicom-pydicom/RG3_J2KI.dcm", 1, true},
 		{"seg-highdicom/dx_image.dcm", 0, true},
 		{"dicom-pydicom/SC_rgb.dcm", 0, false},
@@ -231,6 +232,10 @@ func TestManifestPixelFacts(t *testing.T) {
 	// Codestream precision differs from BitsStored 14 (pydicom #693).
 	if _, lo, hi, s := stats("dicom-pydicom/693_J2KI.dcm"); decodes(s) && (lo != -2971-1024 || hi != 2836-1024) {
 		t.Errorf("693_J2KI: HU %v…%v, want stored −2971…2836 − 1024", lo, hi)
+	}
+	// 12-bit lossy JPEG (Process 4).
+	if _, lo, hi, s := stats("dicom-pydicom/JPGExtended.dcm"); decodes(s) && (lo != 0 || hi != 264) {
+		t.Errorf("JPGExtended: %v…%v, want 0…264", lo, hi)
 	}
 	// 8-bit RGB stored as OW in big endian: pairs of samples are swapped.
 	want := []byte{}
