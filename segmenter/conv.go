@@ -1,5 +1,7 @@
 package segmenter
 
+import "unsafe"
+
 // Conv3x3 describes a 3×3 convolution with zero padding 1 over an H×W map
 // of Cin channels (channel-last), producing Cout channels with the given
 // stride (1 or 2). Weights are [Cout][9·Cin] with column (ky·3 + kx)·Cin +
@@ -102,24 +104,77 @@ func col2im[T Float](e *Engine, g Conv3x3, dcol, dx []T) {
 // w[tap][ch]·x[p + offset(tap)][ch], with w stored tap-major [9][c], tap =
 // ky·3 + kx. With addInput it adds x itself to y as well (MixFFN's skip).
 func DWConv3x3[T Float](e *Engine, h, w, c int, x, wt, b, y []T, addInput bool) {
+	pk := dwPack(e, c, wt, b, addInput)
 	e.For(h, 2, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			dwconvRow(h, w, c, r, x, wt, b, y[r*w*c:(r+1)*w*c], addInput)
+			dwconvRow(h, w, c, r, x, wt, b, y[r*w*c:(r+1)*w*c], addInput, pk)
 		}
 	})
 }
 
-// dwconvRow computes output image row r of DWConv3x3 into out (w·c).
-func dwconvRow[T Float](h, w, c, r int, x, wt, b, out []T, addInput bool) {
+// dwPack packs the depth-wise weights for the AVX kernels, per 8-channel
+// chunk [c/8][10][8]: the bias (zero when b is nil), then the 9 taps, with 1
+// added to the centre tap when skip (so that the skip costs nothing). A
+// zero row of c follows, for taps outside the image. It returns nil when the
+// AVX kernels do not apply.
+func dwPack[T Float](e *Engine, c int, wt, b []T, skip bool) []float32 {
+	if !is32[T]() || !useAVX || c%8 != 0 {
+		return nil
+	}
+	n := 10*c + c
+	if cap(e.dwPk) < n {
+		e.dwPk = make([]float32, n)
+	}
+	pk := e.dwPk[:n]
+	w32 := unsafe.Slice(p32(wt), 9*c)
+	for j := 0; j < c; j += 8 {
+		chunk := pk[j*10 : j*10+80]
+		if b != nil {
+			copy(chunk[:8], unsafe.Slice(p32(b[j:]), 8))
+		} else {
+			clear(chunk[:8])
+		}
+		for t := range 9 {
+			copy(chunk[8+8*t:16+8*t], w32[t*c+j:t*c+j+8])
+			if skip && t == 4 {
+				for l := range 8 {
+					chunk[8+8*t+l]++
+				}
+			}
+		}
+	}
+	clear(pk[10*c:])
+	return pk
+}
+
+// dwconvRow computes output image row r of DWConv3x3 into out (w·c), with
+// the AVX kernel when pk (from dwPack) is not nil.
+func dwconvRow[T Float](h, w, c, r int, x, wt, b, out []T, addInput bool, pk []float32) {
+	if pk != nil {
+		zero := &pk[10*c]
+		for xx := range w {
+			var taps [9]*float32
+			for ky := range 3 {
+				iy := r + ky - 1
+				for kx := range 3 {
+					ix := xx + kx - 1
+					if iy < 0 || iy >= h || ix < 0 || ix >= w {
+						taps[ky*3+kx] = zero
+					} else {
+						taps[ky*3+kx] = p32(x[(iy*w+ix)*c:])
+					}
+				}
+			}
+			dwPixelAVX(p32(out[xx*c:]), &taps, &pk[0], c)
+		}
+		return
+	}
 	b = b[:c]
 	for xx := range w {
 		o := out[xx*c : (xx+1)*c]
 		copy(o, b)
 		if addInput {
-			in := x[(r*w+xx)*c : (r*w+xx+1)*c]
-			for ch, v := range in {
-				o[ch] += v
-			}
+			vAdd(o, x[(r*w+xx)*c:(r*w+xx+1)*c])
 		}
 		for ky := range 3 {
 			iy := r + ky - 1
@@ -131,25 +186,33 @@ func dwconvRow[T Float](h, w, c, r int, x, wt, b, out []T, addInput bool) {
 				if ix < 0 || ix >= w {
 					continue
 				}
-				in := x[(iy*w+ix)*c : (iy*w+ix+1)*c]
-				k := wt[(ky*3+kx)*c : (ky*3+kx+1)*c]
-				for ch, v := range in {
-					o[ch] += k[ch] * v
-				}
+				vFMA(o, wt[(ky*3+kx)*c:(ky*3+kx+1)*c], x[(iy*w+ix)*c:(iy*w+ix+1)*c])
 			}
 		}
 	}
 }
 
-// DWConv3x3Backward is DWConv3x3's backward pass without the skip: it sets
-// dx (dx += with accumulate) to the transposed convolution of dy, and adds
-// the weight and bias gradients to dw ([9][c]) and db ([c]).
-func DWConv3x3Backward[T Float](e *Engine, h, w, c int, x, wt, dy, dx []T, accumulate bool, dw, db []T) {
+// DWConv3x3Backward is DWConv3x3's backward pass: it sets dx to the
+// transposed convolution of dy, plus dy itself with skip (the gradient
+// through addInput), plus dx's previous contents with accumulate; and it
+// adds the weight and bias gradients to dw ([9][c]) and db ([c]).
+func DWConv3x3Backward[T Float](e *Engine, h, w, c int, x, wt, dy, dx []T, accumulate, skip bool, dw, db []T) {
+	var pk []float32
+	if !accumulate {
+		pk = dwPack[T](e, c, wt, nil, skip)
+	}
 	acc := e.accumulators(10 * c)
+	part := workerRows[T](e, 10*c)
 	p := e.For(h, 2, func(wk, lo, hi int) {
-		a := acc[wk]
+		a := part[wk]
+		clear(a)
 		for r := lo; r < hi; r++ {
-			dwconvRowBackward(h, w, c, r, x, wt, dy, dx[r*w*c:(r+1)*w*c], accumulate, a)
+			dwconvRowBackward(h, w, c, r, x, wt, dy, dx[r*w*c:(r+1)*w*c], accumulate, skip, a, pk)
+			if pk != nil {
+				flushPacked(acc[wk], unsafe.Slice(p32(a), 10*c), c)
+			} else {
+				flush(acc[wk], a)
+			}
 		}
 	})
 	reduceInto(dw[:9*c], acc, p)
@@ -159,16 +222,72 @@ func DWConv3x3Backward[T Float](e *Engine, h, w, c int, x, wt, dy, dx []T, accum
 	reduceInto(db[:c], acc, p)
 }
 
+// flushPacked adds an accumulator in dwPack's layout to a64 ([9][c] weight
+// gradients, then [c] bias) and zeroes it.
+func flushPacked(a64 []float64, a []float32, c int) {
+	for j := 0; j < c; j += 8 {
+		chunk := a[j*10 : j*10+80]
+		for l, v := range chunk[:8] {
+			a64[9*c+j+l] += float64(v)
+		}
+		for t := range 9 {
+			for l, v := range chunk[8+8*t : 16+8*t] {
+				a64[t*c+j+l] += float64(v)
+			}
+		}
+	}
+	clear(a)
+}
+
 // dwconvRowBackward computes input row r of the transposed depth-wise
-// convolution into dxr and adds the weight (taps whose output lies in row
-// r) and bias gradients of output row r to a ([9·c] then [c]).
-func dwconvRowBackward[T Float](h, w, c, r int, x, wt, dy, dxr []T, accumulate bool, a []float64) {
+// convolution into dxr and adds the weight and bias gradients of output
+// row r to a: [9·c] then [c], or dwPack's layout when pk is not nil (the
+// AVX kernels; then neither accumulate nor Go loops apply).
+func dwconvRowBackward[T Float](h, w, c, r int, x, wt, dy, dxr []T, accumulate, skip bool, a []T, pk []float32) {
+	if pk != nil {
+		zero := &pk[10*c]
+		a32 := p32(a)
+		for xx := range w {
+			// Input pixel (r, xx) is read by output (r+1−ky, xx+1−kx) through tap (ky, kx).
+			var taps [9]*float32
+			for ky := range 3 {
+				oy := r + 1 - ky
+				for kx := range 3 {
+					ox := xx + 1 - kx
+					if oy < 0 || oy >= h || ox < 0 || ox >= w {
+						taps[ky*3+kx] = zero
+					} else {
+						taps[ky*3+kx] = p32(dy[(oy*w+ox)*c:])
+					}
+				}
+			}
+			dwPixelAVX(p32(dxr[xx*c:]), &taps, &pk[0], c)
+			// Output pixel (r, xx) reads input (r+ky−1, xx+kx−1) through tap (ky, kx).
+			for ky := range 3 {
+				iy := r + ky - 1
+				for kx := range 3 {
+					ix := xx + kx - 1
+					if iy < 0 || iy >= h || ix < 0 || ix >= w {
+						taps[ky*3+kx] = zero
+					} else {
+						taps[ky*3+kx] = p32(x[(iy*w+ix)*c:])
+					}
+				}
+			}
+			dwGradPixelAVX(a32, p32(dy[(r*w+xx)*c:]), &taps, c)
+		}
+		return
+	}
 	for xx := range w {
 		d := dxr[xx*c : (xx+1)*c]
-		if !accumulate {
+		switch {
+		case skip && accumulate:
+			vAdd(d, dy[(r*w+xx)*c:(r*w+xx+1)*c])
+		case skip:
+			copy(d, dy[(r*w+xx)*c:(r*w+xx+1)*c])
+		case !accumulate:
 			clear(d)
 		}
-		// Input pixel (r, xx) is read by output (r+1−ky, xx+1−kx) through tap (ky, kx).
 		for ky := range 3 {
 			oy := r + 1 - ky
 			if oy < 0 || oy >= h {
@@ -179,21 +298,15 @@ func dwconvRowBackward[T Float](h, w, c, r int, x, wt, dy, dxr []T, accumulate b
 				if ox < 0 || ox >= w {
 					continue
 				}
-				g := dy[(oy*w+ox)*c : (oy*w+ox+1)*c]
-				k := wt[(ky*3+kx)*c : (ky*3+kx+1)*c]
-				for ch, v := range g {
-					d[ch] += k[ch] * v
-				}
+				vFMA(d, wt[(ky*3+kx)*c:(ky*3+kx+1)*c], dy[(oy*w+ox)*c:(oy*w+ox+1)*c])
 			}
 		}
 	}
-	// Parameter gradients of output row r, summed over the row in float64.
+	// Parameter gradients of output row r.
+	bias := a[9*c : 10*c]
 	for xx := range w {
 		g := dy[(r*w+xx)*c : (r*w+xx+1)*c]
-		bias := a[9*c : 10*c]
-		for ch, v := range g {
-			bias[ch] += float64(v)
-		}
+		vAdd(bias, g)
 		for ky := range 3 {
 			iy := r + ky - 1
 			if iy < 0 || iy >= h {
@@ -204,11 +317,7 @@ func dwconvRowBackward[T Float](h, w, c, r int, x, wt, dy, dxr []T, accumulate b
 				if ix < 0 || ix >= w {
 					continue
 				}
-				in := x[(iy*w+ix)*c : (iy*w+ix+1)*c]
-				aw := a[(ky*3+kx)*c : (ky*3+kx+1)*c]
-				for ch, v := range g {
-					aw[ch] += float64(v) * float64(in[ch])
-				}
+				vFMA(a[(ky*3+kx)*c:(ky*3+kx+1)*c], g, x[(iy*w+ix)*c:(iy*w+ix+1)*c])
 			}
 		}
 	}

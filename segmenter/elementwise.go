@@ -8,13 +8,13 @@ const rowGrain = 64
 // form. y may alias x.
 func GELU[T Float](e *Engine, x, y []T) {
 	y = y[:len(x)]
-	e.For(len(x), 4096, func(_, lo, hi int) { geluRow(x[lo:hi], y[lo:hi]) })
+	e.For(len(x), 4096, func(_, lo, hi int) { vGELU(x[lo:hi], y[lo:hi]) })
 }
 
 // GELUBackward sets dx = dy·GELU'(x), GELU'(x) = Φ(x) + x·φ(x). dx may alias
 // dy.
 func GELUBackward[T Float](e *Engine, x, dy, dx []T) {
-	e.For(len(x), 4096, func(_, lo, hi int) { geluGradRow(x[lo:hi], dy[lo:hi], dx[lo:hi], nil) })
+	e.For(len(x), 4096, func(_, lo, hi int) { vGELUGrad(x[lo:hi], dy[lo:hi], dx[lo:hi], nil) })
 }
 
 // SoftmaxRows sets each of the rows of y (stride ldy) to the soft-max of the
@@ -29,18 +29,10 @@ func SoftmaxRows[T Float](e *Engine, rows, cols int, x []T, ldx int, y []T, ldy 
 
 func softmaxRow[T Float](x, y []T) {
 	y = y[:len(x)]
-	m := x[0]
-	for _, v := range x {
-		m = max(m, v)
-	}
-	for i, v := range x {
-		y[i] = v - m
-	}
-	s := expShifted(y, nil)
-	r := T(1 / s)
-	for i := range y {
-		y[i] *= r
-	}
+	m := vMax(x)
+	copy(y, x)
+	z := vExpShift(y, m)
+	vScale(y, T(1/z))
 }
 
 // SoftmaxRowsBackward sets dx = y⊙(dy − Σ_row y⊙dy) for y = SoftmaxRows(x).
@@ -49,14 +41,7 @@ func SoftmaxRowsBackward[T Float](e *Engine, rows, cols int, y []T, ldy int, dy 
 	e.For(rows, rowGrain, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			yr, gr, dr := y[i*ldy:i*ldy+cols], dy[i*lddy:i*lddy+cols], dx[i*lddx:i*lddx+cols]
-			var s float64
-			for j, v := range yr {
-				s += float64(v) * float64(gr[j])
-			}
-			st := T(s)
-			for j, v := range yr {
-				dr[j] = v * (gr[j] - st)
-			}
+			vSoftmaxBack(yr, gr, dr, T(vDot(yr, gr)), nil)
 		}
 	})
 }
@@ -67,36 +52,29 @@ func SoftmaxRowsBackward[T Float](e *Engine, rows, cols int, y []T, ldy int, dy 
 func SoftmaxCols[T Float](e *Engine, rows, cols int, x []T, ldx int, y []T, ldy int, mx, sum []T) {
 	mx, sum = mx[:cols], sum[:cols]
 	// Column maxima: per-worker partials, combined in worker order.
-	acc := e.accumulators(cols)
+	part := workerRows[T](e, cols)
 	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := acc[w][:cols]
-		for j := range a {
-			a[j] = float64(x[lo*ldx+j])
-		}
-		for i := lo; i < hi; i++ {
-			for j, v := range x[i*ldx : i*ldx+cols] {
-				a[j] = max(a[j], float64(v))
-			}
+		a := part[w]
+		copy(a, x[lo*ldx:lo*ldx+cols])
+		for i := lo + 1; i < hi; i++ {
+			vMaxAcc(a, x[i*ldx:i*ldx+cols])
 		}
 	})
-	for j := range mx {
-		m := acc[0][j]
-		for w := 1; w < p; w++ {
-			m = max(m, acc[w][j])
-		}
-		mx[j] = T(m)
+	copy(mx, part[0])
+	for w := 1; w < p; w++ {
+		vMaxAcc(mx, part[w])
 	}
-	acc = e.accumulators(cols)
+	acc := e.accumulators(cols)
 	e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := acc[w][:cols]
+		a := part[w]
+		clear(a)
 		for i := lo; i < hi; i++ {
-			yr := y[i*ldy : i*ldy+cols]
-			copy(yr, x[i*ldx:i*ldx+cols])
-			for j, v := range yr {
-				yr[j] = expScalar(v - mx[j])
-				a[j] += float64(yr[j])
+			vExpSubVec(y[i*ldy:i*ldy+cols], x[i*ldx:i*ldx+cols], mx, a)
+			if (i-lo)%flushEvery == flushEvery-1 {
+				flush(acc[w], a)
 			}
 		}
+		flush(acc[w], a)
 	})
 	clear(sum)
 	reduceInto(sum, acc, p)
@@ -105,10 +83,7 @@ func SoftmaxCols[T Float](e *Engine, rows, cols int, x []T, ldx int, y []T, ldy 
 	}
 	e.For(rows, rowGrain, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			yr := y[i*ldy : i*ldy+cols]
-			for j := range yr {
-				yr[j] *= sum[j]
-			}
+			vMul(y[i*ldy:i*ldy+cols], sum)
 		}
 	})
 }
@@ -118,23 +93,23 @@ func SoftmaxCols[T Float](e *Engine, rows, cols int, x []T, ldx int, y []T, ldy 
 func SoftmaxColsBackward[T Float](e *Engine, rows, cols int, y []T, ldy int, dy []T, lddy int, dx []T, lddx int, dot []T) {
 	dot = dot[:cols]
 	acc := e.accumulators(cols)
+	part := workerRows[T](e, cols)
 	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := acc[w][:cols]
+		a := part[w]
+		clear(a)
 		for i := lo; i < hi; i++ {
-			yr, gr := y[i*ldy:i*ldy+cols], dy[i*lddy:i*lddy+cols]
-			for j, v := range yr {
-				a[j] += float64(v) * float64(gr[j])
+			vFMA(a, y[i*ldy:i*ldy+cols], dy[i*lddy:i*lddy+cols])
+			if (i-lo)%flushEvery == flushEvery-1 {
+				flush(acc[w], a)
 			}
 		}
+		flush(acc[w], a)
 	})
 	clear(dot)
 	reduceInto(dot, acc, p)
 	e.For(rows, rowGrain, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			yr, gr, dr := y[i*ldy:i*ldy+cols], dy[i*lddy:i*lddy+cols], dx[i*lddx:i*lddx+cols]
-			for j, v := range yr {
-				dr[j] = v * (gr[j] - dot[j])
-			}
+			vSoftmaxBack(y[i*ldy:i*ldy+cols], dy[i*lddy:i*lddy+cols], dx[i*lddx:i*lddx+cols], 0, dot)
 		}
 	})
 }

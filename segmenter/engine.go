@@ -23,6 +23,7 @@ type Engine struct {
 	vec64  []float64
 	row32  [][]float32 // per-worker row scratch of the fused kernels
 	row64  [][]float64
+	dwPk   []float32 // depth-wise weights packed for the AVX kernels, then a zero row
 }
 
 // NewEngine returns an Engine running on threads goroutines (at least 1)

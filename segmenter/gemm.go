@@ -105,26 +105,26 @@ func AddRowVector[T Float](e *Engine, rows, cols int, x []T, ld int, v []T) {
 	v = v[:cols]
 	e.For(rows, 256, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			row := x[i*ld : i*ld+cols]
-			for j := range row {
-				row[j] += v[j]
-			}
+			vAdd(x[i*ld:i*ld+cols], v)
 		}
 	})
 }
 
 // ColSums adds the column sums of the rows×cols matrix x (stride ld) to
-// dst, accumulating in float64.
+// dst, accumulating in T over at most flushEvery rows, then in float64.
 func ColSums[T Float](e *Engine, rows, cols int, x []T, ld int, dst []T) {
 	acc := e.accumulators(cols)
+	part := workerRows[T](e, cols)
 	p := e.For(rows, 256, func(w, lo, hi int) {
-		a := acc[w][:cols]
+		a := part[w]
+		clear(a)
 		for i := lo; i < hi; i++ {
-			row := x[i*ld : i*ld+cols]
-			for j, v := range row {
-				a[j] += float64(v)
+			vAdd(a, x[i*ld:i*ld+cols])
+			if (i-lo)%flushEvery == flushEvery-1 {
+				flush(acc[w], a)
 			}
 		}
+		flush(acc[w], a)
 	})
 	reduceInto(dst[:cols], acc, p)
 }

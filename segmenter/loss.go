@@ -49,31 +49,22 @@ func CountLabels(labels []int32, n int) int {
 // onehot(labels_i))/rows.
 func CrossEntropy[T Float](e *Engine, rows, cols int, x []T, ld int, labels []int32, scale float64, dx []T) float64 {
 	acc := e.accumulators(1)
+	tmp := workerRows[T](e, cols)
 	p := e.For(rows, 1024, func(w, lo, hi int) {
 		var s float64
 		k := T(scale / float64(rows))
 		for i := lo; i < hi; i++ {
 			row := x[i*ld : i*ld+cols]
-			m := row[0]
-			for _, v := range row {
-				m = max(m, v)
+			m := vMax(row)
+			d := tmp[w]
+			if dx != nil {
+				d = dx[i*ld : i*ld+cols]
 			}
-			var z float64
+			copy(d, row)
+			z := vExpShift(d, m)
 			y := labels[i]
-			if dx == nil {
-				for _, v := range row {
-					z += float64(expScalar(v - m))
-				}
-			} else {
-				d := dx[i*ld : i*ld+cols]
-				for j, v := range row {
-					d[j] = v - m
-				}
-				z = expShifted(d, nil)
-				r := T(1/z) * k
-				for j := range d {
-					d[j] *= r
-				}
+			if dx != nil {
+				vScale(d, T(1/z)*k)
 				d[y] -= k
 			}
 			s += math.Log(z) - float64(row[y]-m)

@@ -43,7 +43,7 @@ func TestMathAccuracy(t *testing.T) {
 		{0, 0}, {1, 0.8413447460685429}, {-1, -0.15865525393145707}, {3, 2.9959502}, {-3, -0.0040496},
 	} {
 		y := []float32{float32(c.x)}
-		geluRow(y, y)
+		vGELU(y, y)
 		if math.Abs(float64(y[0])-c.want) > 1e-6*max(1, math.Abs(c.want)) {
 			t.Errorf("GELU(%g) = %g, want %g", c.x, y[0], c.want)
 		}
@@ -122,6 +122,36 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 		DWConv3x3(e, h, w, c, x64, wt64, bb64, y64, true)
 		DWConv3x3(e, h, w, c, x32, to32(wt64), to32(bb64), y32, true)
 		cmp("DWConv3x3", y32, y64, 1e-6)
+		for _, skip := range []bool{false, true} {
+			dx64, dw64, db64 := make([]float64, h*w*c), make([]float64, 9*c), make([]float64, c)
+			dx32, dw32, db32 := make([]float32, h*w*c), make([]float32, 9*c), make([]float32, c)
+			DWConv3x3Backward(e, h, w, c, x64, wt64, dy64, dx64, false, skip, dw64, db64)
+			DWConv3x3Backward(e, h, w, c, x32, to32(wt64), dy32, dx32, false, skip, dw32, db32)
+			cmp("DWConv3x3Backward dx", dx32, dx64, 1e-6)
+			for i := range dw64 { // sums over 500 pixels
+				dw64[i] /= 30
+				dw32[i] /= 30
+			}
+			cmp("DWConv3x3Backward dw", dw32, dw64, 1e-6)
+			cmp("DWConv3x3Backward db", db32, db64, 1e-5)
+		}
+		// The fused MixFFN kernels, forward and backward.
+		g64, b64 := randVec(r, c, 1), randVec(r, c, 1)
+		a64, m64, s64 := make([]float64, h*w*c), make([]float64, h*w), make([]float64, h*w)
+		a32, m32, s32 := make([]float32, h*w*c), make([]float32, h*w), make([]float32, h*w)
+		MixFFNHidden(e, h, w, c, x64, wt64, bb64, g64, b64, 1e-5, a64, m64, s64)
+		MixFFNHidden(e, h, w, c, x32, to32(wt64), to32(bb64), to32(g64), to32(b64), 1e-5, a32, m32, s32)
+		cmp("MixFFNHidden", a32, a64, 2e-6)
+		ds64, dg64, dbb64 := make([]float64, h*w*c), make([]float64, c), make([]float64, c)
+		ds32, dg32, dbb32 := make([]float32, h*w*c), make([]float32, c), make([]float32, c)
+		MixFFNHiddenBackward(e, h, w, c, x64, wt64, bb64, g64, b64, m64, s64, dy64, nil, ds64, dg64, dbb64)
+		MixFFNHiddenBackward(e, h, w, c, x32, to32(wt64), to32(bb64), to32(g64), to32(b64), m32, s32, dy32, nil, ds32, dg32, dbb32)
+		cmp("MixFFNHiddenBackward", ds32, ds64, 1e-5)
+		for i := range dg64 {
+			dg64[i] /= 30
+			dg32[i] /= 30
+		}
+		cmp("MixFFNHiddenBackward dgamma", dg32, dg64, 1e-5)
 	}
 	{
 		l64, l32 := make([]int32, rows), make([]int32, rows)

@@ -6,44 +6,51 @@ package segmenter
 // that S never leaves the cache and is never stored. It stores the
 // LayerNorm's per-token mean and rstd for the backward pass.
 func MixFFNHidden[T Float](e *Engine, h, w, c int, h1, wdw, bdw, gamma, beta []T, eps float64, a, mean, rstd []T) {
+	pk := dwPack(e, c, wdw, bdw, true)
 	e.For(h, 2, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
 			out := a[r*w*c : (r+1)*w*c]
-			dwconvRow(h, w, c, r, h1, wdw, bdw, out, true)
+			dwconvRow(h, w, c, r, h1, wdw, bdw, out, true, pk)
 			for x := range w {
 				t := r*w + x
 				v := out[x*c : (x+1)*c]
 				mean[t], rstd[t] = layerNormRow(v, gamma, beta, eps, v)
-				geluRow(v, v)
+				vGELU(v, v)
 			}
 		}
 	})
 }
 
 // MixFFNHiddenBackward is MixFFNHidden's backward pass up to S: from H1, the
-// saved LayerNorm statistics and dA it recomputes S row by row and sets dS
-// (the gradient with respect to S = DWConv3x3(H1) + H1, which the caller
-// passes on to DWConv3x3Backward and the skip). It adds the LayerNorm's
-// parameter gradients to dgamma and dbeta.
-func MixFFNHiddenBackward[T Float](e *Engine, h, w, c int, h1, wdw, bdw, gamma, beta, mean, rstd, da, ds, dgamma, dbeta []T) {
+// saved LayerNorm statistics and dA it recomputes S, one image row at a
+// time, and sets dS, the gradient with respect to S = DWConv3x3(H1) + H1,
+// which the caller passes on to DWConv3x3Backward with skip. On the way it
+// recomputes A = GELU(LayerNorm(S)) into a (unless a is nil), which the
+// backward pass of the next layer's weight needs. ds may alias da. It adds
+// the LayerNorm's parameter gradients to dgamma and dbeta.
+func MixFFNHiddenBackward[T Float](e *Engine, h, w, c int, h1, wdw, bdw, gamma, beta, mean, rstd, da, a, ds, dgamma, dbeta []T) {
+	pk := dwPack(e, c, wdw, bdw, true)
 	acc := e.accumulators(2 * c)
-	tmp := workerRows[T](e, c)
+	tmp := workerRows[T](e, w*c+3*c)
 	p := e.For(h, 2, func(wk, lo, hi int) {
-		z := tmp[wk]
-		dg, db := acc[wk][:c], acc[wk][c:2*c]
+		srow, z, pacc := tmp[wk][:w*c], tmp[wk][w*c:w*c+c], tmp[wk][w*c+c:]
+		clear(pacc)
+		dg, db := pacc[:c], pacc[c:]
 		for r := lo; r < hi; r++ {
-			srow := ds[r*w*c : (r+1)*w*c]
-			dwconvRow(h, w, c, r, h1, wdw, bdw, srow, true)
+			dwconvRow(h, w, c, r, h1, wdw, bdw, srow, true, pk)
 			for x := range w {
 				t := r*w + x
 				s := srow[x*c : (x+1)*c]
 				m, rs := mean[t], rstd[t]
-				for j, v := range s {
-					z[j] = (v-m)*rs*gamma[j] + beta[j]
+				vLNApply(s, z, gamma, beta, m, rs)
+				var at []T
+				if a != nil {
+					at = a[t*c : (t+1)*c]
 				}
-				geluGradRow(z, da[t*c:(t+1)*c], z, nil)
-				layerNormRowBackward(s, gamma, m, rs, z, s, false, dg, db)
+				vGELUGrad(z, da[t*c:(t+1)*c], z, at)
+				layerNormRowBackward(s, gamma, m, rs, z, ds[t*c:(t+1)*c], false, dg, db)
 			}
+			flush(acc[wk], pacc)
 		}
 	})
 	reduceInto(dgamma[:c], acc, p)

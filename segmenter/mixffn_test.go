@@ -35,9 +35,14 @@ func TestMixFFNHidden(t *testing.T) {
 	}
 	loss()
 	ds, dg, db := make([]float64, h*w*c), make([]float64, c), make([]float64, c)
-	MixFFNHiddenBackward(e, h, w, c, h1, wdw, bdw, g, b, mean, rstd, proj, ds, dg, db)
+	a2 := make([]float64, h*w*c)
+	MixFFNHiddenBackward(e, h, w, c, h1, wdw, bdw, g, b, mean, rstd, proj, a2, ds, dg, db)
+	for i := range a {
+		if a2[i] != a[i] {
+			t.Fatalf("recomputed A[%d] = %g, forward gave %g", i, a2[i], a[i])
+		}
+	}
 	dh1, dw, dbdw := make([]float64, h*w*c), make([]float64, 9*c), make([]float64, c)
-	copy(dh1, ds)
-	DWConv3x3Backward(e, h, w, c, h1, wdw, ds, dh1, true, dw, dbdw)
+	DWConv3x3Backward(e, h, w, c, h1, wdw, ds, dh1, false, true, dw, dbdw)
 	checkGrad(t, "MixFFNHidden", loss, [][]float64{h1, wdw, bdw, g, b}, [][]float64{dh1, dw, dbdw, dg, db})
 }

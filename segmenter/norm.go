@@ -14,25 +14,13 @@ func LayerNorm[T Float](e *Engine, rows, f int, x, gamma, beta []T, eps float64,
 	})
 }
 
-// layerNormRow normalises one row (y may alias x), accumulating in float64.
+// layerNormRow normalises one row (y may alias x): two passes for the
+// statistics, then the affine map.
 func layerNormRow[T Float](x, gamma, beta []T, eps float64, y []T) (mean, rstd T) {
-	n := len(x)
-	gamma, beta, y = gamma[:n], beta[:n], y[:n]
-	var s float64
-	for _, v := range x {
-		s += float64(v)
-	}
-	mu := s / float64(n)
-	var q float64
-	for _, v := range x {
-		d := float64(v) - mu
-		q += d * d
-	}
-	r := 1 / math.Sqrt(q/float64(n)+eps)
-	m, rs := T(mu), T(r)
-	for j, v := range x {
-		y[j] = (v-m)*rs*gamma[j] + beta[j]
-	}
+	n := float64(len(x))
+	m := T(vSum(x) / n)
+	rs := T(1 / math.Sqrt(vSqDevSum(x, m)/n+eps))
+	vLNApply(x, y, gamma, beta, m, rs)
 	return m, rs
 }
 
@@ -42,11 +30,17 @@ func layerNormRow[T Float](x, gamma, beta []T, eps float64, y []T) (mean, rstd T
 // Σ dy to dbeta. dx may alias dy only without accumulate.
 func LayerNormBackward[T Float](e *Engine, rows, f int, x, gamma, mean, rstd, dy, dx []T, accumulate bool, dgamma, dbeta []T) {
 	acc := e.accumulators(2 * f)
+	part := workerRows[T](e, 2*f)
 	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := acc[w]
+		a := part[w]
+		clear(a)
 		for i := lo; i < hi; i++ {
-			layerNormRowBackward(x[i*f:(i+1)*f], gamma, mean[i], rstd[i], dy[i*f:(i+1)*f], dx[i*f:(i+1)*f], accumulate, a[:f], a[f:2*f])
+			layerNormRowBackward(x[i*f:(i+1)*f], gamma, mean[i], rstd[i], dy[i*f:(i+1)*f], dx[i*f:(i+1)*f], accumulate, a[:f], a[f:])
+			if (i-lo)%flushEvery == flushEvery-1 {
+				flush(acc[w], a)
+			}
 		}
+		flush(acc[w], a)
 	})
 	reduceInto(dgamma[:f], acc, p)
 	for w := range p {
@@ -56,29 +50,11 @@ func LayerNormBackward[T Float](e *Engine, rows, f int, x, gamma, mean, rstd, dy
 }
 
 // layerNormRowBackward does one row of LayerNormBackward, adding the
-// parameter gradients to dg and db.
-func layerNormRowBackward[T Float](x, gamma []T, mean, rstd T, dy, dx []T, accumulate bool, dg, db []float64) {
-	n := len(x)
-	gamma, dy, dx, dg, db = gamma[:n], dy[:n], dx[:n], dg[:n], db[:n]
-	var sg, sgx float64
-	for j, v := range x {
-		xh := (v - mean) * rstd
-		g := dy[j] * gamma[j]
-		sg += float64(g)
-		sgx += float64(g) * float64(xh)
-		dg[j] += float64(dy[j]) * float64(xh)
-		db[j] += float64(dy[j])
-	}
-	mg, mgx := T(sg/float64(n)), T(sgx/float64(n))
-	for j, v := range x {
-		xh := (v - mean) * rstd
-		d := rstd * (dy[j]*gamma[j] - mg - xh*mgx)
-		if accumulate {
-			dx[j] += d
-		} else {
-			dx[j] = d
-		}
-	}
+// parameter gradients to the row accumulators dg and db.
+func layerNormRowBackward[T Float](x, gamma []T, mean, rstd T, dy, dx []T, accumulate bool, dg, db []T) {
+	n := float64(len(x))
+	sg, sgx := vLNBack1(x, dy, gamma, dg, db, mean, rstd)
+	vLNBack2(x, dy, gamma, dx, mean, rstd, T(sg/n), T(sgx/n), accumulate)
 }
 
 // BatchNorm is train-mode batch normalisation of x (rows×c, contiguous) per
@@ -89,14 +65,25 @@ func layerNormRowBackward[T Float](x, gamma []T, mean, rstd T, dy, dx []T, accum
 // mode, like the reference.
 func BatchNorm[T Float](e *Engine, rows, c int, x, gamma, beta []T, eps float64, xhat, y, rstd []T) {
 	acc := e.accumulators(c)
-	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := acc[w][:c]
-		for i := lo; i < hi; i++ {
-			for j, v := range x[i*c : (i+1)*c] {
-				a[j] += float64(v)
+	part := workerRows[T](e, c)
+	sumRows := func(dev []T) int {
+		return e.For(rows, rowGrain, func(w, lo, hi int) {
+			a := part[w]
+			clear(a)
+			for i := lo; i < hi; i++ {
+				if dev == nil {
+					vAdd(a, x[i*c:(i+1)*c])
+				} else {
+					vSqDevAcc(a, x[i*c:(i+1)*c], dev)
+				}
+				if (i-lo)%flushEvery == flushEvery-1 {
+					flush(acc[w], a)
+				}
 			}
-		}
-	})
+			flush(acc[w], a)
+		})
+	}
+	p := sumRows(nil)
 	m := vector[T](e, c)
 	for j := range m {
 		var s float64
@@ -106,15 +93,7 @@ func BatchNorm[T Float](e *Engine, rows, c int, x, gamma, beta []T, eps float64,
 		m[j] = T(s / float64(rows))
 	}
 	acc = e.accumulators(c)
-	e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := acc[w][:c]
-		for i := lo; i < hi; i++ {
-			for j, v := range x[i*c : (i+1)*c] {
-				d := float64(v - m[j])
-				a[j] += d * d
-			}
-		}
-	})
+	sumRows(m)
 	for j := range c {
 		var q float64
 		for w := range p {
@@ -124,16 +103,11 @@ func BatchNorm[T Float](e *Engine, rows, c int, x, gamma, beta []T, eps float64,
 	}
 	e.For(rows, rowGrain, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			xr, hr := x[i*c:(i+1)*c], xhat[i*c:(i+1)*c]
-			for j, v := range xr {
-				hr[j] = (v - m[j]) * rstd[j]
-			}
+			var yr []T
 			if y != nil {
-				yr := y[i*c : (i+1)*c]
-				for j, v := range hr {
-					yr[j] = gamma[j]*v + beta[j]
-				}
+				yr = y[i*c : (i+1)*c]
 			}
+			vBNApply(x[i*c:(i+1)*c], xhat[i*c:(i+1)*c], yr, m, rstd, gamma, beta)
 		}
 	})
 }
@@ -143,10 +117,9 @@ func BatchNorm[T Float](e *Engine, rows, c int, x, gamma, beta []T, eps float64,
 func BatchNormAffine[T Float](e *Engine, rows, c int, xhat, gamma, beta, y []T) {
 	e.For(rows, rowGrain, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			hr, yr := xhat[i*c:(i+1)*c], y[i*c:(i+1)*c]
-			for j, v := range hr {
-				yr[j] = gamma[j]*v + beta[j]
-			}
+			yr := y[i*c : (i+1)*c]
+			copy(yr, beta[:c])
+			vFMA(yr, gamma, xhat[i*c:(i+1)*c])
 		}
 	})
 }
@@ -156,16 +129,19 @@ func BatchNormAffine[T Float](e *Engine, rows, c int, xhat, gamma, beta, y []T) 
 // It adds Σ dy⊙xhat to dgamma and Σ dy to dbeta. dx may alias dy.
 func BatchNormBackward[T Float](e *Engine, rows, c int, xhat, gamma, rstd, dy, dx, dgamma, dbeta []T) {
 	acc := e.accumulators(2 * c)
+	part := workerRows[T](e, 2*c)
 	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := acc[w]
-		sg, sgx := a[:c], a[c:2*c]
+		a := part[w]
+		clear(a)
 		for i := lo; i < hi; i++ {
-			hr, gr := xhat[i*c:(i+1)*c], dy[i*c:(i+1)*c]
-			for j, g := range gr {
-				sg[j] += float64(g)
-				sgx[j] += float64(g) * float64(hr[j])
+			g := dy[i*c : (i+1)*c]
+			vAdd(a[:c], g)
+			vFMA(a[c:], g, xhat[i*c:(i+1)*c])
+			if (i-lo)%flushEvery == flushEvery-1 {
+				flush(acc[w], a)
 			}
 		}
+		flush(acc[w], a)
 	})
 	k := vector[T](e, 3*c)
 	for j := range c {
@@ -180,12 +156,10 @@ func BatchNormBackward[T Float](e *Engine, rows, c int, xhat, gamma, rstd, dy, d
 		k[c+j] = T(sg / float64(rows))    // mean(dy)
 		k[2*c+j] = T(sgx / float64(rows)) // mean(dy⊙xhat)
 	}
+	k0, k1, k2 := k[:c], k[c:2*c], k[2*c:]
 	e.For(rows, rowGrain, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			hr, gr, dr := xhat[i*c:(i+1)*c], dy[i*c:(i+1)*c], dx[i*c:(i+1)*c]
-			for j, g := range gr {
-				dr[j] = k[j] * (g - k[c+j] - hr[j]*k[2*c+j])
-			}
+			vBNBackApply(xhat[i*c:(i+1)*c], dy[i*c:(i+1)*c], dx[i*c:(i+1)*c], k0, k1, k2)
 		}
 	})
 }

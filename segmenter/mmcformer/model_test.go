@@ -63,3 +63,11 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestStepFLOPs(t *testing.T) {
+	// Method doc §8: ≈ 56.4 GFLOP forward with fc1 once, ≈ 169 per step.
+	f := StepFLOPs(DefaultConfig()) / 1e9
+	if f < 168 || f > 170.5 {
+		t.Fatalf("StepFLOPs(default) = %.2f GFLOP, want ≈ 169", f)
+	}
+}

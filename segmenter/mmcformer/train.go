@@ -199,15 +199,15 @@ func (nt *net[T]) backwardBlock(b *branchBufs[T], bl *blockBufs[T], p, gp *block
 
 	segmenter.BatchNormBackward(e, n, d, bl.xhat, p.bnG, bl.bnRstd, ga, ga, gp.bnG, gp.bnB) // ga = dM (= dT so far)
 
-	// MixFFN_skip: recompute U and A, then back through fc2, GELU∘LN, the
-	// depth-wise conv and its skip, fc1 and LN.
+	// MixFFN_skip: recompute U; dA = dM·W2 first (it needs no A), then one
+	// fused pass recomputes S and A and turns dA into dS; then the weight
+	// gradient of fc2, the depth-wise conv with its skip, fc1 and LN.
 	segmenter.LayerNorm(e, n, d, bl.t, p.ln2G, p.ln2B, normEps, gc, bl.ln2Mean, bl.ln2Rstd)
-	segmenter.MixFFNHidden(e, side, side, hid, bl.h1, p.wdw, p.bdw, p.ln4G, p.ln4B, normEps, s0, bl.ln4Mean, bl.ln4Rstd)
-	segmenter.LinearBackward(e, n, hid, d, s0, hid, p.w2, ga, d, gp.w2, gp.b2, s1, hid, false)
-	segmenter.MixFFNHiddenBackward(e, side, side, hid, bl.h1, p.wdw, p.bdw, p.ln4G, p.ln4B, bl.ln4Mean, bl.ln4Rstd, s1, s0, gp.ln4G, gp.ln4B)
-	copy(s1[:n*hid], s0[:n*hid]) // the skip's share of dH1
-	segmenter.DWConv3x3Backward(e, side, side, hid, bl.h1, p.wdw, s0, s1, true, gp.wdw, gp.bdw)
-	segmenter.LinearBackward(e, n, d, hid, gc, d, p.w1, s1, hid, gp.w1, gp.b1, gb, d, false)
+	segmenter.Gemm(e, false, false, n, hid, d, 1, ga, d, p.w2, hid, 0, s1, hid)
+	segmenter.MixFFNHiddenBackward(e, side, side, hid, bl.h1, p.wdw, p.bdw, p.ln4G, p.ln4B, bl.ln4Mean, bl.ln4Rstd, s1, s0, s1, gp.ln4G, gp.ln4B)
+	segmenter.LinearBackward(e, n, hid, d, s0, hid, p.w2, ga, d, gp.w2, gp.b2, nil, 0, false)
+	segmenter.DWConv3x3Backward(e, side, side, hid, bl.h1, p.wdw, s1, s0, false, true, gp.wdw, gp.bdw) // s0 = dH1
+	segmenter.LinearBackward(e, n, d, hid, gc, d, p.w1, s0, hid, gp.w1, gp.b1, gb, d, false)
 	segmenter.LayerNormBackward(e, n, d, bl.t, p.ln2G, bl.ln2Mean, bl.ln2Rstd, gb, ga, true, gp.ln2G, gp.ln2B) // ga = dT
 
 	// Attention.

@@ -1,0 +1,58 @@
+package mmcformer
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/mmcseg/mmcseg/segmenter"
+)
+
+// BenchmarkStep257 times one optimisation step (forward, losses, backward,
+// SGD update) at the default configuration on a random image, and reports
+// its rate in GFLOP/s counted as in method doc §8 (StepFLOPs) next to the
+// rate of a plain SGEMM of the model's dominant shape, 66049×100 · 100×400,
+// measured in the same run with the same thread count and BLAS. Their ratio
+// is robust to the load of a shared machine; the bar is 50 %.
+func BenchmarkStep257(b *testing.B) {
+	cfg := DefaultConfig()
+	m, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	m.nt.setInput(randomPlanes[float32](r, m.nt.n))
+	m.step() // first touch of every buffer
+	b.ResetTimer()
+	for b.Loop() {
+		m.step()
+	}
+	stepSec := b.Elapsed().Seconds() / float64(b.N)
+	b.StopTimer()
+
+	gemmRate := sgemmRate(m.nt.e, 66049, 400, 100)
+	stepRate := StepFLOPs(cfg) / stepSec / 1e9
+	b.ReportMetric(stepSec, "s/step")
+	b.ReportMetric(stepRate, "GFLOP/s")
+	b.ReportMetric(gemmRate, "sgemm-GFLOP/s")
+	b.ReportMetric(100*stepRate/gemmRate, "%sgemm")
+}
+
+// sgemmRate returns the best of five runs of an m×k · k×n SGEMM on random
+// (never zero) data through e, in GFLOP/s.
+func sgemmRate(e *segmenter.Engine, m, n, k int) float64 {
+	r := rand.New(rand.NewPCG(2, 2))
+	a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for _, x := range [][]float32{a, bb} {
+		for i := range x {
+			x[i] = r.Float32() - 0.5
+		}
+	}
+	best := 0.0
+	for range 5 {
+		t0 := time.Now()
+		segmenter.Gemm(e, false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+		best = max(best, 2*float64(m*n*k)/time.Since(t0).Seconds()/1e9)
+	}
+	return best
+}
