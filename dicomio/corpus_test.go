@@ -127,6 +127,7 @@ func corpusDICOMFiles(t *testing.T, root string) []string {
 }
 
 func TestCorpusExpectations(t *testing.T) {
+	t.Parallel()
 	root := shareddata.Path(t, ".")
 	files := corpusDICOMFiles(t, root)
 	if len(files) != 328 {
@@ -254,6 +255,7 @@ var corpusSeries = []struct {
 }
 
 func TestCorpusSeries(t *testing.T) {
+	t.Parallel()
 	for _, c := range corpusSeries {
 		dir := shareddata.Path(t, c.dir)
 		res, err := Scan(context.Background(), []string{dir}, ScanOptions{})

@@ -76,6 +76,7 @@ for i, p in enumerate(sys.argv[2:]):
 // JPEG colour may round differently); monochrome1 files are compared after
 // our documented inversion.
 func TestPixelsAgainstPydicom(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		file        string
 		tol         float64
@@ -192,6 +193,7 @@ func TestPixelsAgainstPydicom(t *testing.T) {
 // TestManifestPixelFacts checks values DICOM-MANIFEST.md states, including
 // the files that trip up other decoders.
 func TestManifestPixelFacts(t *testing.T) {
+	t.Parallel()
 	stats := func(file string) (sum, lo, hi float64, s *Series) {
 		t.Helper()
 		res, err := Scan(context.Background(), []string{shareddata.Path(t, file)}, ScanOptions{})
@@ -283,6 +285,7 @@ func TestManifestPixelFacts(t *testing.T) {
 // with a palette, and checks what we read against pydicom's
 // apply_modality_lut and apply_color_lut.
 func TestLUTsAgainstPydicom(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// Modality LUT: 100 entries for stored values 10…109; values outside are
 	// clamped to the first and last entries.

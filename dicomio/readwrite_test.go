@@ -179,6 +179,7 @@ func TestRoundTrip(t *testing.T) {
 // independent readers: dcmdump must parse the file without a warning, and
 // pydicom must see the same values.
 func TestWrittenFilesReadByDCMTKAndPydicom(t *testing.T) {
+	t.Parallel()
 	dcmdump := tool(t, "dcmdump")
 	py := python(t)
 	dir := t.TempDir()

@@ -218,6 +218,7 @@ func decodes(s *Series) bool {
 // NIfTI files dicom2nifti wrote for them, in patient space: geometry, slice
 // order, 4-D splitting, rescale and colour.
 func TestDicom2niftiReferences(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		dir string
 		tol float64
@@ -253,6 +254,7 @@ func TestDicom2niftiReferences(t *testing.T) {
 // syntaxes and compares each with dcm2niix's NIfTI, voxel by voxel in
 // patient space.
 func TestMosaicAgainstDcm2niix(t *testing.T) {
+	t.Parallel()
 	var series []*Series
 	var refs []string
 	for n := 1; n <= 9; n++ {
@@ -300,6 +302,7 @@ func TestMosaicAgainstDcm2niix(t *testing.T) {
 }
 
 func TestLIDC(t *testing.T) {
+	t.Parallel()
 	s := scanDir(t, "ct-lidc/LIDC-IDRI-0001")
 	g := s.Grid
 	if s.VolumeErr != nil || g.Slices != 133 || g.Rows != 512 || g.Columns != 512 || g.SliceSpacing != 2.5 ||
@@ -350,6 +353,7 @@ func TestLIDC(t *testing.T) {
 }
 
 func TestTotalSegmentator(t *testing.T) {
+	t.Parallel()
 	s := scanDir(t, "ct-totalsegmentator/example_ct_dicom")
 	g := s.Grid
 	if s.VolumeErr != nil || !strings.HasPrefix(s.Key, "synthetic-") || g.Slices != 20 || g.SliceSpacing != 2 || g.Origin[2] != -804.5 {
