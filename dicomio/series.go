@@ -112,7 +112,7 @@ type Series struct {
 // SliceRef locates one slice.
 type SliceRef struct {
 	Path           string
-	Frame          int // frame of a multi-frame file, from 0 (0 for single-frame files)
+	Frame          int // frame of a multi-frame file, from 0 (0 for single-frame files); ReferencedFrameNumber is Frame+1
 	Tile           int // mosaic tile, from 0; -1 when not a mosaic
 	SOPInstanceUID string
 	SOPClassUID    string
@@ -322,7 +322,11 @@ func buildSeries(key string, synthetic bool, insts []*instance) (*Series, []Skip
 			verr = &VolumeError{Series: key, Err: err, Detail: fmt.Sprintf(format, args...)}
 		}
 	}
-	multiObject := len(insts) == 1 && len(cands) > 1 // one multi-frame or mosaic object
+	objects := map[*instance]bool{}
+	for _, c := range cands {
+		objects[c.in] = true
+	}
+	multiObject := len(objects) == 1 && len(cands) > 1 // one multi-frame or mosaic object
 	g0 := first.g
 	switch {
 	case mixed != "":

@@ -418,7 +418,7 @@ func TestSeriesHeaderAndLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.String(tag.PatientName) != "Doe^Jane" || h.Has(tag.PixelData) || h.String(tag.SeriesInstanceUID) != "1.2.4.1" {
+	if h.String(tag.PatientName) != "Doe^Jane" || h.Has(tag.PixelData) || h.Has(tag.TransferSyntaxUID) || h.String(tag.SeriesInstanceUID) != "1.2.4.1" || h.TransferSyntax() != tsExplicitLE {
 		t.Errorf("header: %q, pixel data %v", h.String(tag.PatientName), h.Has(tag.PixelData))
 	}
 	// The header can be written (as a derived object's starting point).

@@ -171,9 +171,10 @@ func (s *Series) Volume(ctx context.Context) (*Volume, error) {
 	return v, nil
 }
 
-// Header reads the header (everything but the pixel data) of the series'
-// first slice: the source of the Patient, General Study and other modules
-// that a derived object such as a SEG copies.
+// Header reads the header of the series' first slice: the source of the
+// Patient, General Study and other modules that a derived object such as a
+// SEG copies. The pixel data and the file meta group (0002) are left out;
+// TransferSyntax still reports the file's syntax.
 func (s *Series) Header(ctx context.Context) (*Dataset, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -186,6 +187,13 @@ func (s *Series) Header(ctx context.Context) (*Dataset, error) {
 		return nil, fmt.Errorf("series %s: %w", s.Key, err)
 	}
 	ds.Delete(tag.PixelData)
+	kept := ds.elems[:0]
+	for _, e := range ds.elems {
+		if e.Tag.Group() != 0x0002 {
+			kept = append(kept, e)
+		}
+	}
+	ds.elems = kept
 	return ds, nil
 }
 
