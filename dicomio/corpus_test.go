@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/mmcseg/mmcseg/dicomio/codec"
+	"github.com/mmcseg/mmcseg/dicomio/tag"
 	"github.com/mmcseg/mmcseg/internal/shareddata"
 )
 
@@ -376,5 +378,35 @@ func TestPixelFrameOnSegmentations(t *testing.T) {
 		if fmt.Sprint(counts) != fmt.Sprint(want) {
 			t.Errorf("%s: foreground per frame %v, want %v", c.file, counts, want)
 		}
+	}
+}
+
+// TestDICOMDIR parses pydicom's DICOMDIR: 52 directory records, whose 31
+// IMAGE records name files that exist.
+func TestDICOMDIR(t *testing.T) {
+	p := shareddata.Path(t, "dicom-pydicom/dicomdirtests/DICOMDIR")
+	ds, err := ReadFile(p, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.String(tag.FileSetID) != "PYDICOM_TEST" {
+		t.Errorf("FileSetID %q", ds.String(tag.FileSetID))
+	}
+	recs := ds.Items(tag.DirectoryRecordSequence)
+	kinds := map[string]int{}
+	for _, r := range recs {
+		kind := r.String(tag.DirectoryRecordType)
+		kinds[kind]++
+		if kind != "IMAGE" {
+			continue
+		}
+		parts := r.Strings(tag.ReferencedFileID)
+		f := filepath.Join(append([]string{filepath.Dir(p)}, parts...)...)
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("record names %v: %v", parts, err)
+		}
+	}
+	if len(recs) != 52 || kinds["PATIENT"] != 2 || kinds["STUDY"] != 6 || kinds["SERIES"] != 13 || kinds["IMAGE"] != 31 {
+		t.Errorf("%d records: %v", len(recs), kinds)
 	}
 }
