@@ -113,6 +113,8 @@ type Plugin struct {
 	version int
 	stderr  *tailBuffer
 	sem     chan struct{}
+	// exitWait is the const exitWait, shorter in fuzz tests.
+	exitWait time.Duration
 
 	mu      sync.Mutex
 	stopped error // why the plugin was stopped, nil while usable
@@ -162,7 +164,7 @@ func Open(ctx context.Context, path string, opts ClientOptions) (*Plugin, error)
 	if opts.SHA256 != nil {
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: opts.SHA256, Hash: sha256.New()}
 	}
-	p := &Plugin{path: abs, label: name, opts: opts, client: plugin.NewClient(cfg), cmd: cmd, tls: useTLS, stderr: tail}
+	p := &Plugin{path: abs, label: name, opts: opts, client: plugin.NewClient(cfg), cmd: cmd, tls: useTLS, stderr: tail, exitWait: exitWait}
 	if err := p.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -390,7 +392,7 @@ func (p *Plugin) callError(ctx context.Context, err error, series string, slice 
 	}
 	wait := time.Duration(0)
 	if c := st.Code(); c == codes.Unavailable || c == codes.Canceled || c == codes.Unknown {
-		wait = exitWait
+		wait = p.exitWait
 	}
 	if what, ok := p.exitStatus(wait); ok {
 		return mk(ErrExited, what, nil)

@@ -63,7 +63,7 @@ func ServeInProcess(ctx context.Context, impl Segmenter, opts ClientOptions) (*P
 		Logger:           newHCLogBridge(opts.Logger, ""),
 		GRPCDialOptions:  dialOptions(),
 	})
-	p := &Plugin{label: srv.desc.Name, opts: opts, client: client, stderr: newTailBuffer(1)}
+	p := &Plugin{label: srv.desc.Name, opts: opts, client: client, stderr: newTailBuffer(1), exitWait: exitWait}
 	if err := p.connect(ctx); err != nil {
 		stopServe()
 		return nil, err

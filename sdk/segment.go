@@ -265,7 +265,7 @@ func (r *run) receive(ctx context.Context, stream pb.Segmenter_SegmentClient) (*
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				if !done {
-					if what, exited := r.p.exitStatus(exitWait); exited {
+					if what, exited := r.p.exitStatus(r.p.exitWait); exited {
 						return nil, r.errorf(ErrExited, what, nil)
 					}
 					return nil, protocol("the response stream ended without Done, after %d of %d slices", r.answered.Load(), s.Slices)
@@ -317,7 +317,7 @@ func (r *run) receive(ctx context.Context, stream pb.Segmenter_SegmentClient) (*
 					Slice:      int(pr.GetSliceIndex()),
 					Iteration:  int(pr.GetIteration()),
 					Iterations: int(pr.GetIterations()),
-					Fraction:   min(1, max(0, pr.GetFraction())),
+					Fraction:   fraction(pr.GetFraction()),
 					Message:    pr.GetMessage(),
 				})
 			}
@@ -339,4 +339,12 @@ func (r *run) checkIndex(what string, got, want int) error {
 	}
 	return &Error{Plugin: r.p.label, Series: r.series.UID, Slice: want, Kind: ErrProtocol, What: "broke the contract",
 		Err: fmt.Errorf("it sent the %s for slice %d when slice %d was due (answers must come in index order, one per slice, for %d slices)", what, got, want, r.series.Slices)}
+}
+
+// fraction clamps a plugin's progress fraction to [0, 1]; NaN becomes 0.
+func fraction(f float64) float64 {
+	if !(f > 0) {
+		return 0
+	}
+	return min(f, 1)
 }
