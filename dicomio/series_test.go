@@ -538,3 +538,31 @@ func TestClassicMultiframeGridOffsets(t *testing.T) {
 		t.Fatalf("grid %+v, %v", s.Grid, s.VolumeErr)
 	}
 }
+
+// TestSlicesAreReadLazily: a scan keeps no pixel data (not even of deflated
+// files), and a slice is read from its own file only when asked for.
+func TestSlicesAreReadLazily(t *testing.T) {
+	for _, ts := range []string{tsExplicitLE, tsDeflated} {
+		dir := t.TempDir()
+		paths := writeImages(t, dir, ts, stack(4, geom.Vec3{}, geom.Vec3{0, 0, 1}, [6]float64{1, 0, 0, 0, 1, 0}, "1.2.3.9"))
+		s := only(t, scanOne(t, dir))
+		for _, ref := range s.Slices {
+			if ref.in.src.elem != nil {
+				t.Fatalf("%s: the scan holds the pixel data of %s", ts, ref.Path)
+			}
+		}
+		if err := os.Remove(paths[2]); err != nil {
+			t.Fatal(err)
+		}
+		for k, ref := range s.Slices {
+			_, err := s.ReadSlice(context.Background(), k)
+			if ref.Path == paths[2] {
+				if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), ref.Path) {
+					t.Errorf("%s: slice of the removed file: %v", ts, err)
+				}
+			} else if err != nil {
+				t.Errorf("%s: slice %d: %v", ts, k, err)
+			}
+		}
+	}
+}
