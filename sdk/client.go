@@ -148,7 +148,9 @@ func Open(ctx context.Context, path string, opts ClientOptions) (*Plugin, error)
 	useTLS := opts.TLS == TLSOn || opts.TLS == TLSAuto && isGoExecutable(abs)
 
 	cmd := exec.Command(abs, opts.Args...)
-	cmd.Env = append([]string(nil), opts.Env...)
+	// The host's environment, then Env (later entries win), then
+	// go-plugin's own variables, which it appends.
+	cmd.Env = append(os.Environ(), opts.Env...)
 	tail := newTailBuffer(4 << 10)
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  handshake,
@@ -158,6 +160,7 @@ func Open(ctx context.Context, path string, opts ClientOptions) (*Plugin, error)
 		AutoMTLS:         useTLS,
 		Logger:           newHCLogBridge(opts.Logger, ""),
 		StartTimeout:     opts.StartTimeout,
+		SkipHostEnv:      true, // cmd.Env has it already
 		Stderr:           tail,
 		GRPCDialOptions:  dialOptions(),
 	}

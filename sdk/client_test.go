@@ -132,13 +132,14 @@ func TestChecksumPinning(t *testing.T) {
 func TestOpenFailures(t *testing.T) {
 	dir := t.TempDir()
 	silent := filepath.Join(dir, "mmcseg-plugin-silent")
-	if err := os.WriteFile(silent, []byte("#!/bin/sh\necho 'about to sleep' >&2\nexec sleep 30\n"), 0o755); err != nil {
+	if err := os.WriteFile(silent, []byte("#!/bin/sh\necho \"about to sleep $MMCSEG_TEST_X $1\" >&2\nexec sleep 30\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	notExec := filepath.Join(dir, "mmcseg-plugin-data")
 	if err := os.WriteFile(notExec, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("MMCSEG_TEST_X", "from-host")
 	for _, tc := range []struct {
 		name, path string
 		want       []string
@@ -146,13 +147,16 @@ func TestOpenFailures(t *testing.T) {
 		{"garbage on stdout", pluginBin(t, "garbage"), []string{"handshake", "Unrecognized remote plugin message: starting up, loading model weights..."}},
 		{"wrong protocol version", pluginBin(t, "badversion"), []string{"handshake", "Plugin version: 2", "Client versions: [1]"}},
 		{"invalid description", pluginBin(t, "baddescribe"), []string{"described itself invalidly", "no segments"}},
-		{"no handshake within the start timeout", silent, []string{"timeout while waiting for plugin to start", "about to sleep"}},
+		// ClientOptions.Env overrides the host's environment; Args reach the plugin.
+		{"no handshake within the start timeout", silent, []string{"timeout while waiting for plugin to start", "about to sleep from-options arg1"}},
 		{"not executable", notExec, []string{"not an executable file"}},
 		{"missing", filepath.Join(dir, "nothing"), []string{"no such file"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := testOptions(t)
 			opts.StartTimeout = 1500 * time.Millisecond
+			opts.Env = []string{"MMCSEG_TEST_X=from-options"}
+			opts.Args = []string{"arg1"}
 			begin := time.Now()
 			p, err := sdk.Open(context.Background(), tc.path, opts)
 			if err == nil {
