@@ -10,6 +10,9 @@ import (
 // falls and the number of labels drops, as in the reference's recorded runs
 // (method doc §5, §5.1).
 func TestPH2Dynamics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("five optimisation steps at S = 129")
+	}
 	img := loadPH2(t, "IMD021")
 	cfg := DefaultConfig()
 	cfg.Size, cfg.MaxIter, cfg.MinLabels = 129, 5, 0
