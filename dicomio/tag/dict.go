@@ -233,6 +233,7 @@ const (
 	RedPaletteColorLookupTableData                          Tag = 0x00281201 // (0028,1201) OW
 	GreenPaletteColorLookupTableData                        Tag = 0x00281202 // (0028,1202) OW
 	BluePaletteColorLookupTableData                         Tag = 0x00281203 // (0028,1203) OW
+	SpatialLocationsPreserved                               Tag = 0x0028135A // (0028,135A) CS
 	LossyImageCompression                                   Tag = 0x00282110 // (0028,2110) CS
 	LossyImageCompressionRatio                              Tag = 0x00282112 // (0028,2112) DS
 	LossyImageCompressionMethod                             Tag = 0x00282114 // (0028,2114) CS
@@ -262,6 +263,7 @@ const (
 	SegmentNumber                                           Tag = 0x00620004 // (0062,0004) US
 	SegmentLabel                                            Tag = 0x00620005 // (0062,0005) LO
 	SegmentDescription                                      Tag = 0x00620006 // (0062,0006) ST
+	SegmentationAlgorithmIdentificationSequence             Tag = 0x00620007 // (0062,0007) SQ
 	SegmentAlgorithmType                                    Tag = 0x00620008 // (0062,0008) CS
 	SegmentAlgorithmName                                    Tag = 0x00620009 // (0062,0009) LO
 	SegmentIdentificationSequence                           Tag = 0x0062000A // (0062,000A) SQ
@@ -526,6 +528,7 @@ var dict = [...]Info{
 	{RedPaletteColorLookupTableData, "OW", "RedPaletteColorLookupTableData"},
 	{GreenPaletteColorLookupTableData, "OW", "GreenPaletteColorLookupTableData"},
 	{BluePaletteColorLookupTableData, "OW", "BluePaletteColorLookupTableData"},
+	{SpatialLocationsPreserved, "CS", "SpatialLocationsPreserved"},
 	{LossyImageCompression, "CS", "LossyImageCompression"},
 	{LossyImageCompressionRatio, "DS", "LossyImageCompressionRatio"},
 	{LossyImageCompressionMethod, "CS", "LossyImageCompressionMethod"},
@@ -555,6 +558,7 @@ var dict = [...]Info{
 	{SegmentNumber, "US", "SegmentNumber"},
 	{SegmentLabel, "LO", "SegmentLabel"},
 	{SegmentDescription, "ST", "SegmentDescription"},
+	{SegmentationAlgorithmIdentificationSequence, "SQ", "SegmentationAlgorithmIdentificationSequence"},
 	{SegmentAlgorithmType, "CS", "SegmentAlgorithmType"},
 	{SegmentAlgorithmName, "LO", "SegmentAlgorithmName"},
 	{SegmentIdentificationSequence, "SQ", "SegmentIdentificationSequence"},
