@@ -161,6 +161,7 @@ func Open(ctx context.Context, path string, opts ClientOptions) (*Plugin, error)
 		Logger:           newHCLogBridge(opts.Logger, ""),
 		StartTimeout:     opts.StartTimeout,
 		SkipHostEnv:      true, // cmd.Env has it already
+		Managed:          true, // stopped by CloseAll
 		Stderr:           tail,
 		GRPCDialOptions:  dialOptions(),
 	}
@@ -300,6 +301,11 @@ func (p *Plugin) Close() error {
 	p.stop(ErrClosed)
 	return nil
 }
+
+// CloseAll stops every plugin process started by Open that is still
+// running. A host calls it on its way out (including after a signal), so
+// that no plugin outlives it.
+func CloseAll() { plugin.CleanupClients() }
 
 // stop records why the plugin is being stopped (the first reason wins)
 // and stops it.

@@ -428,3 +428,12 @@ func TestOnMaskErrorStopsSeries(t *testing.T) {
 		t.Fatalf("next series: %v", err)
 	}
 }
+
+func TestCloseAll(t *testing.T) {
+	a := open(t, "threshold", testOptions(t))
+	b := open(t, "probe", testOptions(t))
+	sdk.CloseAll()
+	if !a.Exited() || !b.Exited() {
+		t.Fatalf("after CloseAll: exited %v, %v", a.Exited(), b.Exited())
+	}
+}
