@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mmcseg/mmcseg/plugin/onnx/modelspec"
+	"github.com/mmcseg/mmcseg/plugin/onnx/onnxcheck"
 	"github.com/mmcseg/mmcseg/plugin/onnx/onnxmodel"
 )
 
@@ -30,7 +31,7 @@ func checkModel(ctx context.Context, w io.Writer, args []string) int {
 	}
 	m, err := onnxmodel.Load(ctx, model)
 	if err != nil {
-		var ue *onnxmodel.UnsupportedError
+		var ue *onnxcheck.UnsupportedError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(w, "REFUSED: %v\n", err)
 		} else {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mmcseg/mmcseg/plugin/onnx/onnxcheck"
 	onnx "github.com/owulveryck/onnx-go"
 	"github.com/owulveryck/onnx-go/backend/x/gorgonnx"
 	"gorgonia.org/tensor"
@@ -50,7 +51,7 @@ var ErrBroken = errors.New("model runtime broken by an earlier failure")
 // safe for concurrent use; runs are serialised.
 type Model struct {
 	name     string
-	info     *Info
+	info     *onnxcheck.Info
 	inShape  []int
 	outShape []int
 
@@ -89,11 +90,11 @@ func Load(ctx context.Context, path string) (*Model, error) {
 // Decode checks the model in data (name is used in errors), builds its
 // graph with onnx-go's gorgonnx backend and runs it once on zeros, so that
 // every problem shows here and not on the first slice of a series. A model
-// that cannot be run gives an *UnsupportedError listing all the reasons
+// that cannot be run gives an *onnxcheck.UnsupportedError listing all the reasons
 // found before building (operators, attributes, shapes), or an error from
 // onnx-go naming what failed while building or on the dry run.
 func Decode(ctx context.Context, name string, data []byte) (*Model, error) {
-	info, err := Inspect(name, data)
+	info, err := onnxcheck.Inspect(name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func Decode(ctx context.Context, name string, data []byte) (*Model, error) {
 			ok = want[i] < 0 || int(want[i]) == m.outShape[i]
 		}
 		if !ok {
-			return nil, fmt.Errorf("model %s: the dry run's output is %s, but the model declares %s", name, shapeString(m.outShape), info.Output.shapeString())
+			return nil, fmt.Errorf("model %s: the dry run's output is %s, but the model declares %s", name, shapeString(m.outShape), info.Output.ShapeString())
 		}
 	}
 	return m, nil
@@ -207,7 +208,7 @@ func (m *Model) runLocked() (*tensor.Dense, error) {
 func (m *Model) Name() string { return m.name }
 
 // Info returns what the model's file says about it.
-func (m *Model) Info() *Info { return m.info }
+func (m *Model) Info() *onnxcheck.Info { return m.info }
 
 // InputShape returns the model's input shape (4 axes, batch 1).
 func (m *Model) InputShape() []int { return slices.Clone(m.inShape) }

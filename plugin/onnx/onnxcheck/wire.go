@@ -1,4 +1,4 @@
-package onnxmodel
+package onnxcheck
 
 import (
 	"encoding/binary"

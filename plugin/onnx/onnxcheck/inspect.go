@@ -1,4 +1,4 @@
-package onnxmodel
+package onnxcheck
 
 import (
 	"fmt"
@@ -147,7 +147,9 @@ type Tensor struct {
 	Shape []int64
 }
 
-func (t Tensor) shapeString() string {
+// ShapeString writes the shape as 1×3×64×64, with ? for dimensions that
+// are not fixed.
+func (t Tensor) ShapeString() string {
 	parts := make([]string, len(t.Shape))
 	for i, d := range t.Shape {
 		if d < 0 {
