@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mmcseg/mmcseg/plugin/onnx/modelspec"
 	"github.com/mmcseg/mmcseg/plugin/onnx/onnxcheck"
 	"github.com/mmcseg/mmcseg/plugin/onnx/onnxmodel"
 )
@@ -48,7 +47,7 @@ func checkModel(ctx context.Context, w io.Writer, args []string) int {
 	fmt.Fprintf(w, "model %s: opset %d, IR %d, producer %q\n", model, info.Opset, info.IRVersion, info.Producer)
 	fmt.Fprintf(w, "  input %q %v, output %q %v (dry run), %d weights\n", info.Input.Name, m.InputShape(), info.Output.Name, m.OutputShape(), info.Weights)
 	fmt.Fprintf(w, "  operators: %s\n", strings.Join(ops, ", "))
-	spec, err := modelspec.Load(side)
+	spec, err := loadSpec(model, side)
 	if err == nil {
 		err = spec.CheckModel(m.InputShape(), m.OutputShape())
 		if err != nil {

@@ -52,7 +52,7 @@ func newSegmenter(startModel string) *segmenter {
 		if abs, err := filepath.Abs(startModel); err == nil {
 			startModel = abs
 		}
-		s, err := modelspec.Load(sidecarPath(startModel, ""))
+		s, err := loadSpec(startModel, "")
 		if err != nil {
 			slog.Error("the start-time model's sidecar cannot be read; describing generic segments", "env", EnvModel, "model", startModel, "error", err)
 		} else {
@@ -144,6 +144,23 @@ func sidecarPath(model, given string) string {
 	return strings.TrimSuffix(model, filepath.Ext(model)) + ".json"
 }
 
+// loadSpec reads a model's sidecar. A sidecar without a name is named
+// after the model file: DICOM-SEG needs an algorithm name for automatic
+// segments.
+func loadSpec(model, sidecar string) (*modelspec.Spec, error) {
+	spec, err := modelspec.Load(sidecarPath(model, sidecar))
+	if err != nil {
+		return nil, err
+	}
+	if spec.Name == "" {
+		spec.Name = strings.TrimSuffix(filepath.Base(model), filepath.Ext(model))
+		for i := range spec.Segments {
+			spec.Segments[i].AlgorithmName = spec.Name
+		}
+	}
+	return spec, nil
+}
+
 // Open loads (or reuses) the series' model and checks everything about it
 // before any slice: sidecar, model, their agreement, the series' input.
 func (g *segmenter) Open(ctx context.Context, series sdk.SeriesInfo, p sdk.Params) (sdk.Session, error) {
@@ -154,7 +171,7 @@ func (g *segmenter) Open(ctx context.Context, series sdk.SeriesInfo, p sdk.Param
 	if abs, err := filepath.Abs(model); err == nil {
 		model = abs
 	}
-	spec, err := modelspec.Load(sidecarPath(model, p.Get("sidecar")))
+	spec, err := loadSpec(model, p.Get("sidecar"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: model=%s: %w", sdk.ErrBadParam, model, err)
 	}

@@ -99,6 +99,30 @@ func TestDescribeFromSidecar(t *testing.T) {
 	}
 }
 
+func TestUnnamedSidecarNamedAfterModel(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "chest.onnx")
+	data, err := os.ReadFile(refdata.Path("models/binary-64.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(model, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	side, err := os.ReadFile(refdata.Path("models/binary-64.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	side = []byte(strings.Replace(string(side), `"name": "binary-64",`, ``, 1))
+	if err := os.WriteFile(filepath.Join(dir, "chest.json"), side, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := serve(t, model)
+	if got := p.Description().Segments[0].AlgorithmName; got != "chest" {
+		t.Errorf("algorithm name %q, want the model's file name", got)
+	}
+}
+
 func TestDescribeGeneric(t *testing.T) {
 	p, _ := serve(t, "")
 	d := p.Description()
