@@ -12,8 +12,8 @@ import (
 // benchInfer measures one 512×512 CT slice through a session of the test
 // model (conv-relu-conv-sigmoid, 8 hidden channels) at the given input size:
 // "slice" is the whole per-slice path (decode, window, bilinear fit,
-// onnx-go run, scores mapped back, threshold), "model" the onnx-go run
-// alone.
+// onnx-go run, scores mapped back, threshold), "prepost" all of that but
+// the run (the plugin's own work), "model" the onnx-go run alone.
 func benchInfer(b *testing.B, size string) {
 	model := refdata.Path("models/binary-" + size + ".onnx")
 	g := newSegmenter(model)
@@ -33,6 +33,18 @@ func benchInfer(b *testing.B, size string) {
 		start := time.Now()
 		for b.Loop() {
 			if _, err := s.Segment(context.Background(), sl); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(time.Since(start).Microseconds())/1e3/float64(b.N), "ms/slice")
+	})
+	b.Run("prepost", func(b *testing.B) {
+		start := time.Now()
+		for b.Loop() {
+			if err := s.frame.Input(sl, s.in); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.frame.LabelsThreshold(s.out, s.threshold, make([]uint8, 512*512)); err != nil {
 				b.Fatal(err)
 			}
 		}
