@@ -74,13 +74,19 @@ func gemm1[T Float](e *Engine, transA, transB bool, m, n, k int, alpha T, a []T,
 // + b instead.
 func Linear[T Float](e *Engine, n, in, out int, x []T, ldx int, w, b []T, y []T, ldy int, accumulate bool) {
 	var beta T
-	if accumulate {
+	switch {
+	case accumulate:
+		beta = 1
+		if b != nil {
+			AddRowVector(e, n, out, y, ldy, b)
+		}
+	case b != nil:
+		// Start from the bias and accumulate: one pass instead of
+		// zeroing, multiplying and adding the bias in another.
+		FillRows(e, n, out, y, ldy, b)
 		beta = 1
 	}
 	Gemm(e, false, true, n, out, in, 1, x, ldx, w, in, beta, y, ldy)
-	if b != nil {
-		AddRowVector(e, n, out, y, ldy, b)
-	}
 }
 
 // LinearBackward is the backward pass of Linear: dW += dYᵀ·X, db += the
@@ -106,6 +112,29 @@ func AddRowVector[T Float](e *Engine, rows, cols int, x []T, ld int, v []T) {
 	e.For(rows, 256, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			vAdd(x[i*ld:i*ld+cols], v)
+		}
+	})
+}
+
+// FillRows sets every row of the rows×cols matrix x (stride ld) to v.
+func FillRows[T Float](e *Engine, rows, cols int, x []T, ld int, v []T) {
+	v = v[:cols]
+	e.For(rows, 256, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			copy(x[i*ld:i*ld+cols], v)
+		}
+	})
+}
+
+// AddRows sets dst = src + v for every row of the rows×cols matrices dst
+// and src (contiguous).
+func AddRows[T Float](e *Engine, rows, cols int, dst, src, v []T) {
+	v = v[:cols]
+	e.For(rows, 256, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d := dst[i*cols : (i+1)*cols]
+			copy(d, src[i*cols:(i+1)*cols])
+			vAdd(d, v)
 		}
 	})
 }

@@ -19,7 +19,6 @@ type blockBufs[T segmenter.Float] struct {
 	ln1Mean, ln1Rstd []T // [n]
 	qkv              []T // [n][3D]: Q̂ (soft-max over channels) | K̂ (soft-max over tokens) | V
 	g                []T // context K̂ᵀV [D][D]
-	z                []T // attended Q̂·G [n][D]
 	t                []T // X + attention [n][D]
 	ln2Mean, ln2Rstd []T
 	h1               []T // fc1 output [n][4D]
@@ -62,6 +61,7 @@ type net[T segmenter.Float] struct {
 	eye     []T    // the L1 target, I [G²][G²]
 	dgInter [2][]T // inter loss gradient w.r.t. Cs, Cl [D][D]
 	dg      []T    // context gradient scratch [D][D]
+	dd      [2][]T // two more [D][D] scratch matrices
 	dFl     []T    // gradient w.r.t. the large branch output [nl][D]
 
 	// Scratch shared by both branches and the heads, sized for the small
@@ -113,6 +113,7 @@ func newNet[T segmenter.Float](cfg Config) *net[T] {
 	}
 	nt.dgInter = [2][]T{make([]T, d*d), make([]T, d*d)}
 	nt.dg = make([]T, d*d)
+	nt.dd = [2][]T{make([]T, d*d), make([]T, d*d)}
 	nt.dFl = make([]T, nt.nl*d)
 	wide := max(nt.hid, 3*d, nt.c)
 	for i := range nt.sd {
@@ -137,7 +138,7 @@ func (nt *net[T]) newBranch(side, stride, blocks int) branchBufs[T] {
 		bl.ln1Mean, bl.ln1Rstd = make([]T, n), make([]T, n)
 		bl.qkv = make([]T, n*3*d)
 		bl.g = make([]T, d*d)
-		bl.z, bl.t = make([]T, n*d), make([]T, n*d)
+		bl.t = make([]T, n*d)
 		bl.ln2Mean, bl.ln2Rstd = make([]T, n), make([]T, n)
 		bl.h1 = make([]T, n*nt.hid)
 		bl.ln4Mean, bl.ln4Rstd = make([]T, n), make([]T, n)
@@ -212,10 +213,14 @@ func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParam
 	q, k, v := bl.qkv, bl.qkv[d:], bl.qkv[2*d:]
 	segmenter.SoftmaxRows(e, n, d, q, 3*d, q, 3*d)
 	segmenter.SoftmaxCols(e, n, d, k, 3*d, k, 3*d, nt.colS[:d], nt.colS[d:])
-	segmenter.Gemm(e, true, false, d, d, n, 1, k, 3*d, v, 3*d, 0, bl.g, d)   // G = K̂ᵀV
-	segmenter.Gemm(e, false, false, n, d, d, 1, q, 3*d, bl.g, d, 0, bl.z, d) // Z = Q̂·G
-	copy(bl.t, x[:n*d])
-	segmenter.Linear(e, n, d, d, bl.z, d, p.wo, p.bo, bl.t, d, true) // T = X + Z·Woᵀ + bo
+	segmenter.Gemm(e, true, false, d, d, n, 1, k, 3*d, v, 3*d, 0, bl.g, d) // G = K̂ᵀV
+	// The output conv of Z = Q̂·G is Z·Woᵀ = Q̂·(G·Woᵀ): one token-sized
+	// product instead of two, and Z is never stored (backwardBlock
+	// reassociates the same way).
+	gw := nt.dd[0]
+	segmenter.Gemm(e, false, true, d, d, d, 1, bl.g, d, p.wo, d, 0, gw, d)
+	segmenter.AddRows(e, n, d, bl.t, x, p.bo)
+	segmenter.Gemm(e, false, false, n, d, d, 1, q, 3*d, gw, d, 1, bl.t, d) // T = X + bo + Q̂·G·Woᵀ
 
 	// MixFFN_skip on U = LN(T); fc1 once.
 	a := nt.sh[0]

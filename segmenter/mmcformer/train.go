@@ -210,17 +210,22 @@ func (nt *net[T]) backwardBlock(b *branchBufs[T], bl *blockBufs[T], p, gp *block
 	segmenter.LinearBackward(e, n, d, hid, gc, d, p.w1, s0, hid, gp.w1, gp.b1, gb, d, false)
 	segmenter.LayerNormBackward(e, n, d, bl.t, p.ln2G, bl.ln2Mean, bl.ln2Rstd, gb, ga, true, gp.ln2G, gp.ln2B) // ga = dT
 
-	// Attention.
-	segmenter.LinearBackward(e, n, d, d, bl.z, d, p.wo, ga, d, gp.wo, gp.bo, gb, d, false) // gb = dZ
+	// Attention, reassociated as in forwardBlock (Z = Q̂·G is not stored):
+	// with P = dTᵀ·Q̂, dWo = P·G, dG = Pᵀ·Wo and dQ̂ = dT·(Wo·Gᵀ).
 	q, k, v := bl.qkv, bl.qkv[d:], bl.qkv[2*d:]
+	pm, wg := nt.dd[0], nt.dd[1]
+	segmenter.Gemm(e, true, false, d, d, n, 1, ga, d, q, 3*d, 0, pm, d)
+	segmenter.Gemm(e, false, false, d, d, d, 1, pm, d, bl.g, d, 1, gp.wo, d)
+	segmenter.ColSums(e, n, d, ga, d, gp.bo)
 	var beta T
 	if dgExtra != nil {
 		copy(nt.dg, dgExtra)
 		beta = 1
 	}
-	segmenter.Gemm(e, true, false, d, d, n, 1, q, 3*d, gb, d, beta, nt.dg, d) // dG = Q̂ᵀ·dZ
+	segmenter.Gemm(e, true, false, d, d, d, 1, pm, d, p.wo, d, beta, nt.dg, d) // dG (+ the inter loss's)
+	segmenter.Gemm(e, false, true, d, d, d, 1, p.wo, d, bl.g, d, 0, wg, d)
 	dq, dk, dv := s0, s0[d:], s0[2*d:]
-	segmenter.Gemm(e, false, true, n, d, d, 1, gb, d, bl.g, d, 0, dq, 3*d)    // dQ̂ = dZ·Gᵀ
+	segmenter.Gemm(e, false, false, n, d, d, 1, ga, d, wg, d, 0, dq, 3*d)     // dQ̂ = dT·Wo·Gᵀ
 	segmenter.Gemm(e, false, true, n, d, d, 1, v, 3*d, nt.dg, d, 0, dk, 3*d)  // dK̂ = V·dGᵀ
 	segmenter.Gemm(e, false, false, n, d, d, 1, k, 3*d, nt.dg, d, 0, dv, 3*d) // dV = K̂·dG
 	segmenter.SoftmaxRowsBackward(e, n, d, q, 3*d, dq, 3*d, dq, 3*d)
