@@ -19,6 +19,7 @@ func descriptionToPB(d Description) *pb.Description {
 		PhotometricInterpretations: d.PhotometricInterpretations,
 		InputMode:                  pb.InputMode(d.InputMode),
 		ConcurrentSeries:           d.ConcurrentSeries,
+		AuxMaps:                    d.AuxMaps,
 	}
 	for _, s := range d.Segments {
 		at := pb.AlgorithmType_ALGORITHM_TYPE_AUTOMATIC
@@ -69,6 +70,7 @@ func descriptionFromPB(d *pb.Description) Description {
 		PhotometricInterpretations: d.GetPhotometricInterpretations(),
 		InputMode:                  InputMode(d.GetInputMode()),
 		ConcurrentSeries:           d.GetConcurrentSeries(),
+		AuxMaps:                    d.GetAuxMaps(),
 	}
 	for _, s := range d.GetSegments() {
 		c := s.GetColor()
@@ -163,6 +165,7 @@ func seriesToPB(s SeriesInfo, params map[string]string) *pb.SeriesStart {
 		Slices:                    nonNeg(s.Slices),
 		Parameters:                params,
 		Threads:                   nonNeg(s.Threads),
+		WantAux:                   s.WantAux,
 	}
 	if g := s.Geometry; g != nil {
 		out.Geometry = &pb.Geometry{
@@ -198,6 +201,7 @@ func seriesFromPB(s *pb.SeriesStart) SeriesInfo {
 		Columns:                   int(s.GetColumns()),
 		Slices:                    int(s.GetSlices()),
 		Threads:                   int(s.GetThreads()),
+		WantAux:                   s.GetWantAux(),
 	}
 	if g := s.GetGeometry(); g != nil {
 		out.Geometry = &geom.Grid{

@@ -22,7 +22,8 @@ var (
 // Validate checks a description against the contract: a name and version,
 // at least one pixel format and segment, segments numbered 1..255 with a
 // label and complete codes, numbers unique for every input the plugin
-// accepts, and parameters whose defaults parse. All problems are reported
+// accepts, parameters whose defaults parse, and well-formed, distinct
+// auxiliary map names. All problems are reported
 // together, each wrapping ErrBadDescription.
 func (d Description) Validate() error {
 	var errs []error
@@ -117,6 +118,14 @@ func (d Description) Validate() error {
 			bad("parameter %q: default: %v", p.Name, err)
 		}
 	}
+	for i, a := range d.AuxMaps {
+		if !auxNameRE.MatchString(a) {
+			bad("auxiliary map name %q must match %s", a, auxNameRE)
+		}
+		if slices.Contains(d.AuxMaps[:i], a) {
+			bad("auxiliary map %q declared twice", a)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -157,7 +166,7 @@ var ErrUnsupported = errors.New("input not supported by the plugin")
 
 // CheckSeries reports whether a series is acceptable to the plugin as
 // declared: sizes, pixel format, modality, photometric interpretation, at
-// least one applicable segment. Hosts and Serve both call it, so a plugin
+// least one applicable segment, and auxiliary maps it provides. Hosts and Serve both call it, so a plugin
 // never sees a series its description excludes.
 func (d Description) CheckSeries(s SeriesInfo) error {
 	if s.Rows <= 0 || s.Columns <= 0 || s.Slices <= 0 {
@@ -183,6 +192,11 @@ func (d Description) CheckSeries(s SeriesInfo) error {
 	}
 	if len(d.SegmentsFor(s.Modality, s.Format)) == 0 {
 		return fmt.Errorf("%w: plugin %s has no segment for %s %v input (series %s)", ErrUnsupported, d.Name, s.Modality, s.Format, s.UID)
+	}
+	for _, a := range s.WantAux {
+		if !slices.Contains(d.AuxMaps, a) {
+			return fmt.Errorf("%w: plugin %s does not provide the auxiliary map %q (series %s; it provides %q)", ErrUnsupported, d.Name, a, s.UID, d.AuxMaps)
+		}
 	}
 	return nil
 }

@@ -23,13 +23,14 @@ func TestMain(m *testing.M) {
 
 // pluginBin builds one of the test plugins: "threshold" (the Go example),
 // the test plugins under plugintest/testdata, or a name served by the raw
-// family (wrongsize, badlabel, outoforder, nodone, badversion, baddescribe).
+// family (wrongsize, badlabel, outoforder, nodone, badversion, baddescribe,
+// badaux, unaskedaux).
 func pluginBin(tb testing.TB, name string) string {
 	tb.Helper()
 	switch name {
 	case "threshold":
 		return buildtest.Binary(tb, "./sdk/examples/threshold", "mmcseg-plugin-threshold")
-	case "wrongsize", "badlabel", "outoforder", "nodone", "badversion", "baddescribe":
+	case "wrongsize", "badlabel", "outoforder", "nodone", "badversion", "baddescribe", "badaux", "unaskedaux":
 		// One build, linked under each name: the name selects the fault.
 		raw := buildtest.Binary(tb, "./sdk/plugintest/testdata/raw", "mmcseg-plugin-raw")
 		link := filepath.Join(tb.TempDir(), "mmcseg-plugin-"+name)

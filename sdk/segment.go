@@ -22,8 +22,9 @@ type SegmentRequest struct {
 	// index order, from one goroutine, as the stream needs the slices, so
 	// that only a few are held in memory at a time.
 	Slice func(ctx context.Context, index int) (Slice, error)
-	// OnMask receives each slice's mask, in index order. The mask's Labels
-	// are not reused by the caller. An error stops the series.
+	// OnMask receives each slice's mask, in index order, with the
+	// auxiliary maps Series.WantAux asked for in Mask.Aux. The mask's
+	// Labels are not reused by the caller. An error stops the series.
 	OnMask func(Mask) error
 	// OnProgress, if set, receives the plugin's progress reports.
 	OnProgress func(Progress)
@@ -292,8 +293,12 @@ func (r *run) receive(ctx context.Context, stream pb.Segmenter_SegmentClient) (*
 			if bad, ok := firstDisallowed(m.GetLabels(), &r.allowed); !ok {
 				return nil, protocol("the mask of slice %d has label %d, which is not a segment for %s %v input", next, bad, s.Modality, s.Format)
 			}
+			aux := auxFromPB(m.GetAux())
+			if err := checkAux(aux, s.WantAux); err != nil {
+				return nil, protocol("the mask of slice %d: %w", next, err)
+			}
 			if err := r.host(func() error {
-				return r.req.OnMask(Mask{Index: next, Rows: rows, Columns: cols, Labels: m.GetLabels()})
+				return r.req.OnMask(Mask{Index: next, Rows: rows, Columns: cols, Labels: m.GetLabels(), Aux: aux})
 			}); err != nil {
 				return nil, fmt.Errorf("series %s: mask of slice %d: %w", s.UID, next, err)
 			}

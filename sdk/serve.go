@@ -301,11 +301,15 @@ func (l *seriesLoop) answer(sl Slice, m Mask, err error) error {
 	if bad, ok := firstDisallowed(m.Labels, &l.allowed); !ok {
 		return l.sendSliceError(sl.Index, SliceInternal, fmt.Sprintf("plugin bug: label %d is not a segment number for %s %v input", bad, l.info.Modality, l.info.Format))
 	}
+	if err := checkAux(m.Aux, l.info.WantAux); err != nil {
+		return l.sendSliceError(sl.Index, SliceInternal, "plugin bug: "+err.Error())
+	}
 	return l.out.send(&pb.SegmentResponse{Kind: &pb.SegmentResponse_Mask{Mask: &pb.Mask{
 		Index:   nonNeg(sl.Index),
 		Rows:    nonNeg(sl.Rows),
 		Columns: nonNeg(sl.Columns),
 		Labels:  m.Labels,
+		Aux:     auxToPB(m.Aux),
 	}}})
 }
 

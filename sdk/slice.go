@@ -95,6 +95,9 @@ type Mask struct {
 	Rows, Columns int
 	// Labels holds Rows×Columns labels, row-major.
 	Labels []uint8
+	// Aux holds the auxiliary label maps the host asked for
+	// (SeriesInfo.WantAux), each name at most once; nil when none were.
+	Aux []LabelMap
 }
 
 // NewMask returns an all-background mask of s's size and index.

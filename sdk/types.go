@@ -137,6 +137,10 @@ type Description struct {
 	// ConcurrentSeries says the plugin may be given several series at
 	// once; otherwise the host (and Serve) run one at a time.
 	ConcurrentSeries bool
+	// AuxMaps are the auxiliary label maps the plugin can attach to its
+	// masks when a host asks (SeriesInfo.WantAux, Mask.Aux), e.g.
+	// AuxClusters and AuxClustersWork.
+	AuxMaps []string
 }
 
 // SegmentInfo describes one segment a plugin produces: the meaning of one
@@ -242,6 +246,9 @@ type SeriesInfo struct {
 	// Threads is how many threads the plugin may use; 0 means no limit
 	// was given.
 	Threads int
+	// WantAux names the auxiliary label maps the host wants with every
+	// mask (a subset of Description.AuxMaps); see WantsAux.
+	WantAux []string
 }
 
 // Progress is a progress event from a plugin, as the host sees it.

@@ -142,6 +142,7 @@ func (c *checker) runAll(ctx context.Context) (*Report, error) {
 		})
 	}
 	c.check(ctx, "series", c.seriesCheck)
+	c.check(ctx, "aux", c.auxCheck)
 	for _, in := range c.inputs {
 		c.check(ctx, "input/"+in.String(), func(ctx context.Context) (Status, string, error) { return c.inputCheck(ctx, in) })
 	}
@@ -412,6 +413,39 @@ func (c *checker) seriesCheck(ctx context.Context) (Status, string, error) {
 		return Fail, "", err
 	}
 	return Pass, fmt.Sprintf("%v: %d slices of 80×64 answered in order", c.primary, n), nil
+}
+
+// auxCheck asks for every auxiliary map the plugin declares and wants each
+// with every mask ("clusters" at the mask's size). The host side already
+// refuses maps that were not asked for, sent twice or mis-sized.
+func (c *checker) auxCheck(ctx context.Context) (Status, string, error) {
+	if len(c.desc.AuxMaps) == 0 {
+		return Skip, "the plugin declares no auxiliary maps", nil
+	}
+	const n = 2
+	s, slice := c.synthSeries(c.primary, 48, 64, n, 17)
+	s.WantAux = c.desc.AuxMaps
+	o := c.run(ctx, s, nil, slice, false)
+	if err := wantMasks(o, n); err != nil {
+		return Fail, "", err
+	}
+	var sizes []string
+	for k := range n {
+		m := o.masks[k]
+		for _, name := range c.desc.AuxMaps {
+			a, ok := m.AuxMap(name)
+			if !ok {
+				return Fail, fmt.Sprintf("the mask of slice %d lacks the auxiliary map %q, which was asked for", k, name), nil
+			}
+			if name == sdk.AuxClusters && (a.Rows != m.Rows || a.Columns != m.Columns) {
+				return Fail, fmt.Sprintf("slice %d: %q is %d×%d, the mask %d×%d", k, name, a.Columns, a.Rows, m.Columns, m.Rows), nil
+			}
+			if k == 0 {
+				sizes = append(sizes, fmt.Sprintf("%s %d×%d", name, a.Columns, a.Rows))
+			}
+		}
+	}
+	return Pass, fmt.Sprintf("%v: every mask carries %s", c.primary, strings.Join(sizes, ", ")), nil
 }
 
 func (c *checker) inputCheck(ctx context.Context, in input) (Status, string, error) {

@@ -11,6 +11,9 @@
 //     300×7, a large slice above gRPC's 4 MiB default) with masks of the
 //     right size and declared labels;
 //   - series: it answers every slice of a multi-slice series, in order;
+//   - aux: asked for every auxiliary map it declares, it attaches each to
+//     every mask ("clusters" at the mask's size); skipped when it declares
+//     none;
 //   - input/*: it segments every accepted combination of modality and
 //     pixel format;
 //   - bad-input/*: it rejects bad parameters, unaccepted formats and

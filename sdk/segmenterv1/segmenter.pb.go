@@ -378,8 +378,12 @@ type Description struct {
 	// Whether the plugin process may be given several series at once (each
 	// on its own Segment stream). If false the host sends one at a time.
 	ConcurrentSeries bool `protobuf:"varint,11,opt,name=concurrent_series,json=concurrentSeries,proto3" json:"concurrent_series,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The auxiliary label maps the plugin can attach to its masks when the
+	// host asks for them (SeriesStart.want_aux; see LabelMap for the names
+	// with a documented meaning). Names match [a-z0-9][a-z0-9@._-]*.
+	AuxMaps       []string `protobuf:"bytes,12,rep,name=aux_maps,json=auxMaps,proto3" json:"aux_maps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Description) Reset() {
@@ -487,6 +491,13 @@ func (x *Description) GetConcurrentSeries() bool {
 		return x.ConcurrentSeries
 	}
 	return false
+}
+
+func (x *Description) GetAuxMaps() []string {
+	if x != nil {
+		return x.AuxMaps
+	}
+	return nil
 }
 
 type SegmentDescription struct {
@@ -1000,7 +1011,12 @@ type SeriesStart struct {
 	// fills in defaults and has checked the values against Describe).
 	Parameters map[string]string `protobuf:"bytes,12,rep,name=parameters,proto3" json:"parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// How many threads the plugin may use for this series (0: no limit given).
-	Threads       uint32 `protobuf:"varint,13,opt,name=threads,proto3" json:"threads,omitempty"`
+	Threads uint32 `protobuf:"varint,13,opt,name=threads,proto3" json:"threads,omitempty"`
+	// The auxiliary label maps (Mask.aux) the host wants with every mask of
+	// this series: a subset of Description.aux_maps. Empty (the default, and
+	// what hosts older than this field send) means none; a plugin then sends
+	// no aux maps.
+	WantAux       []string `protobuf:"bytes,14,rep,name=want_aux,json=wantAux,proto3" json:"want_aux,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1124,6 +1140,13 @@ func (x *SeriesStart) GetThreads() uint32 {
 		return x.Threads
 	}
 	return 0
+}
+
+func (x *SeriesStart) GetWantAux() []string {
+	if x != nil {
+		return x.WantAux
+	}
+	return nil
 }
 
 type Geometry struct {
@@ -1529,7 +1552,10 @@ type Mask struct {
 	Rows    uint32                 `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
 	Columns uint32                 `protobuf:"varint,3,opt,name=columns,proto3" json:"columns,omitempty"`
 	// rows*columns labels, one byte each, row-major.
-	Labels        []byte `protobuf:"bytes,4,opt,name=labels,proto3" json:"labels,omitempty"`
+	Labels []byte `protobuf:"bytes,4,opt,name=labels,proto3" json:"labels,omitempty"`
+	// The auxiliary label maps asked for in SeriesStart.want_aux, each name
+	// at most once, and no others. Hosts that did not ask ignore the field.
+	Aux           []*LabelMap `protobuf:"bytes,5,rep,name=aux,proto3" json:"aux,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1592,6 +1618,94 @@ func (x *Mask) GetLabels() []byte {
 	return nil
 }
 
+func (x *Mask) GetAux() []*LabelMap {
+	if x != nil {
+		return x.Aux
+	}
+	return nil
+}
+
+// An auxiliary label map that comes with a mask: what the plugin computed
+// on the way to it, for evaluation and analysis (not written to SEG or
+// NIfTI). Names with a documented meaning:
+//
+//	"clusters"       the unsupervised cluster map the mask was chosen from,
+//	                 at the mask's size (rows and columns of the slice);
+//	                 labels 0..C-1 are arbitrary cluster ids, and 0 is a
+//	                 cluster like any other, not background.
+//	"clusters@work"  the same clustering at the plugin's working size (for
+//	                 MMCFormer the S×S map the network computes; any size).
+//
+// Other names are the plugin's own; document them with the plugin.
+type LabelMap struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Rows    uint32                 `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
+	Columns uint32                 `protobuf:"varint,3,opt,name=columns,proto3" json:"columns,omitempty"`
+	// rows*columns labels, one byte each, row-major.
+	Labels        []byte `protobuf:"bytes,4,opt,name=labels,proto3" json:"labels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LabelMap) Reset() {
+	*x = LabelMap{}
+	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LabelMap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LabelMap) ProtoMessage() {}
+
+func (x *LabelMap) ProtoReflect() protoreflect.Message {
+	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LabelMap.ProtoReflect.Descriptor instead.
+func (*LabelMap) Descriptor() ([]byte, []int) {
+	return file_mmcseg_segmenter_v1_segmenter_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *LabelMap) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LabelMap) GetRows() uint32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *LabelMap) GetColumns() uint32 {
+	if x != nil {
+		return x.Columns
+	}
+	return 0
+}
+
+func (x *LabelMap) GetLabels() []byte {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
 type SliceError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Index         uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
@@ -1603,7 +1717,7 @@ type SliceError struct {
 
 func (x *SliceError) Reset() {
 	*x = SliceError{}
-	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[15]
+	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1615,7 +1729,7 @@ func (x *SliceError) String() string {
 func (*SliceError) ProtoMessage() {}
 
 func (x *SliceError) ProtoReflect() protoreflect.Message {
-	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[15]
+	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1628,7 +1742,7 @@ func (x *SliceError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SliceError.ProtoReflect.Descriptor instead.
 func (*SliceError) Descriptor() ([]byte, []int) {
-	return file_mmcseg_segmenter_v1_segmenter_proto_rawDescGZIP(), []int{15}
+	return file_mmcseg_segmenter_v1_segmenter_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SliceError) GetIndex() uint32 {
@@ -1669,7 +1783,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[16]
+	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1795,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[16]
+	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1808,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_mmcseg_segmenter_v1_segmenter_proto_rawDescGZIP(), []int{16}
+	return file_mmcseg_segmenter_v1_segmenter_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Progress) GetSliceIndex() uint32 {
@@ -1742,7 +1856,7 @@ type Done struct {
 
 func (x *Done) Reset() {
 	*x = Done{}
-	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[17]
+	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1754,7 +1868,7 @@ func (x *Done) String() string {
 func (*Done) ProtoMessage() {}
 
 func (x *Done) ProtoReflect() protoreflect.Message {
-	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[17]
+	mi := &file_mmcseg_segmenter_v1_segmenter_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1767,7 +1881,7 @@ func (x *Done) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Done.ProtoReflect.Descriptor instead.
 func (*Done) Descriptor() ([]byte, []int) {
-	return file_mmcseg_segmenter_v1_segmenter_proto_rawDescGZIP(), []int{17}
+	return file_mmcseg_segmenter_v1_segmenter_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Done) GetWarnings() []string {
@@ -1782,7 +1896,7 @@ var File_mmcseg_segmenter_v1_segmenter_proto protoreflect.FileDescriptor
 const file_mmcseg_segmenter_v1_segmenter_proto_rawDesc = "" +
 	"\n" +
 	"#mmcseg/segmenter/v1/segmenter.proto\x12\x13mmcseg.segmenter.v1\"\x11\n" +
-	"\x0fDescribeRequest\"\xac\x04\n" +
+	"\x0fDescribeRequest\"\xc7\x04\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
@@ -1800,7 +1914,8 @@ const file_mmcseg_segmenter_v1_segmenter_proto_rawDesc = "" +
 	"parameters\x18\n" +
 	" \x03(\v2).mmcseg.segmenter.v1.ParameterDescriptionR\n" +
 	"parameters\x12+\n" +
-	"\x11concurrent_series\x18\v \x01(\bR\x10concurrentSeries\"\x99\x04\n" +
+	"\x11concurrent_series\x18\v \x01(\bR\x10concurrentSeries\x12\x19\n" +
+	"\baux_maps\x18\f \x03(\tR\aauxMaps\"\x99\x04\n" +
 	"\x12SegmentDescription\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\rR\x06number\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12 \n" +
@@ -1838,7 +1953,7 @@ const file_mmcseg_segmenter_v1_segmenter_proto_rawDesc = "" +
 	"\x05start\x18\x01 \x01(\v2 .mmcseg.segmenter.v1.SeriesStartH\x00R\x05start\x122\n" +
 	"\x05slice\x18\x02 \x01(\v2\x1a.mmcseg.segmenter.v1.SliceH\x00R\x05slice\x12,\n" +
 	"\x03end\x18\x03 \x01(\v2\x18.mmcseg.segmenter.v1.EndH\x00R\x03endB\x06\n" +
-	"\x04kind\"\xe8\x04\n" +
+	"\x04kind\"\x83\x05\n" +
 	"\vSeriesStart\x12\x1d\n" +
 	"\n" +
 	"series_uid\x18\x01 \x01(\tR\tseriesUid\x12\x1a\n" +
@@ -1856,7 +1971,8 @@ const file_mmcseg_segmenter_v1_segmenter_proto_rawDesc = "" +
 	"\n" +
 	"parameters\x18\f \x03(\v20.mmcseg.segmenter.v1.SeriesStart.ParametersEntryR\n" +
 	"parameters\x12\x18\n" +
-	"\athreads\x18\r \x01(\rR\athreads\x1a=\n" +
+	"\athreads\x18\r \x01(\rR\athreads\x12\x19\n" +
+	"\bwant_aux\x18\x0e \x03(\tR\awantAux\x1a=\n" +
 	"\x0fParametersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf4\x02\n" +
@@ -1887,9 +2003,15 @@ const file_mmcseg_segmenter_v1_segmenter_proto_rawDesc = "" +
 	"sliceError\x12;\n" +
 	"\bprogress\x18\x03 \x01(\v2\x1d.mmcseg.segmenter.v1.ProgressH\x00R\bprogress\x12/\n" +
 	"\x04done\x18\x04 \x01(\v2\x19.mmcseg.segmenter.v1.DoneH\x00R\x04doneB\x06\n" +
-	"\x04kind\"b\n" +
+	"\x04kind\"\x93\x01\n" +
 	"\x04Mask\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x12\n" +
+	"\x04rows\x18\x02 \x01(\rR\x04rows\x12\x18\n" +
+	"\acolumns\x18\x03 \x01(\rR\acolumns\x12\x16\n" +
+	"\x06labels\x18\x04 \x01(\fR\x06labels\x12/\n" +
+	"\x03aux\x18\x05 \x03(\v2\x1d.mmcseg.segmenter.v1.LabelMapR\x03aux\"d\n" +
+	"\bLabelMap\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04rows\x18\x02 \x01(\rR\x04rows\x12\x18\n" +
 	"\acolumns\x18\x03 \x01(\rR\acolumns\x12\x16\n" +
 	"\x06labels\x18\x04 \x01(\fR\x06labels\"u\n" +
@@ -1951,7 +2073,7 @@ func file_mmcseg_segmenter_v1_segmenter_proto_rawDescGZIP() []byte {
 }
 
 var file_mmcseg_segmenter_v1_segmenter_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_mmcseg_segmenter_v1_segmenter_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_mmcseg_segmenter_v1_segmenter_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_mmcseg_segmenter_v1_segmenter_proto_goTypes = []any{
 	(InputMode)(0),               // 0: mmcseg.segmenter.v1.InputMode
 	(PixelFormat)(0),             // 1: mmcseg.segmenter.v1.PixelFormat
@@ -1973,10 +2095,11 @@ var file_mmcseg_segmenter_v1_segmenter_proto_goTypes = []any{
 	(*End)(nil),                  // 17: mmcseg.segmenter.v1.End
 	(*SegmentResponse)(nil),      // 18: mmcseg.segmenter.v1.SegmentResponse
 	(*Mask)(nil),                 // 19: mmcseg.segmenter.v1.Mask
-	(*SliceError)(nil),           // 20: mmcseg.segmenter.v1.SliceError
-	(*Progress)(nil),             // 21: mmcseg.segmenter.v1.Progress
-	(*Done)(nil),                 // 22: mmcseg.segmenter.v1.Done
-	nil,                          // 23: mmcseg.segmenter.v1.SeriesStart.ParametersEntry
+	(*LabelMap)(nil),             // 20: mmcseg.segmenter.v1.LabelMap
+	(*SliceError)(nil),           // 21: mmcseg.segmenter.v1.SliceError
+	(*Progress)(nil),             // 22: mmcseg.segmenter.v1.Progress
+	(*Done)(nil),                 // 23: mmcseg.segmenter.v1.Done
+	nil,                          // 24: mmcseg.segmenter.v1.SeriesStart.ParametersEntry
 }
 var file_mmcseg_segmenter_v1_segmenter_proto_depIdxs = []int32{
 	7,  // 0: mmcseg.segmenter.v1.Description.segments:type_name -> mmcseg.segmenter.v1.SegmentDescription
@@ -1997,7 +2120,7 @@ var file_mmcseg_segmenter_v1_segmenter_proto_depIdxs = []int32{
 	17, // 15: mmcseg.segmenter.v1.SegmentRequest.end:type_name -> mmcseg.segmenter.v1.End
 	1,  // 16: mmcseg.segmenter.v1.SeriesStart.pixel_format:type_name -> mmcseg.segmenter.v1.PixelFormat
 	14, // 17: mmcseg.segmenter.v1.SeriesStart.geometry:type_name -> mmcseg.segmenter.v1.Geometry
-	23, // 18: mmcseg.segmenter.v1.SeriesStart.parameters:type_name -> mmcseg.segmenter.v1.SeriesStart.ParametersEntry
+	24, // 18: mmcseg.segmenter.v1.SeriesStart.parameters:type_name -> mmcseg.segmenter.v1.SeriesStart.ParametersEntry
 	15, // 19: mmcseg.segmenter.v1.Geometry.origin:type_name -> mmcseg.segmenter.v1.Vec3
 	15, // 20: mmcseg.segmenter.v1.Geometry.row_direction:type_name -> mmcseg.segmenter.v1.Vec3
 	15, // 21: mmcseg.segmenter.v1.Geometry.column_direction:type_name -> mmcseg.segmenter.v1.Vec3
@@ -2005,19 +2128,20 @@ var file_mmcseg_segmenter_v1_segmenter_proto_depIdxs = []int32{
 	1,  // 23: mmcseg.segmenter.v1.Slice.pixel_format:type_name -> mmcseg.segmenter.v1.PixelFormat
 	15, // 24: mmcseg.segmenter.v1.Slice.position:type_name -> mmcseg.segmenter.v1.Vec3
 	19, // 25: mmcseg.segmenter.v1.SegmentResponse.mask:type_name -> mmcseg.segmenter.v1.Mask
-	20, // 26: mmcseg.segmenter.v1.SegmentResponse.slice_error:type_name -> mmcseg.segmenter.v1.SliceError
-	21, // 27: mmcseg.segmenter.v1.SegmentResponse.progress:type_name -> mmcseg.segmenter.v1.Progress
-	22, // 28: mmcseg.segmenter.v1.SegmentResponse.done:type_name -> mmcseg.segmenter.v1.Done
-	4,  // 29: mmcseg.segmenter.v1.SliceError.code:type_name -> mmcseg.segmenter.v1.SliceErrorCode
-	5,  // 30: mmcseg.segmenter.v1.Segmenter.Describe:input_type -> mmcseg.segmenter.v1.DescribeRequest
-	12, // 31: mmcseg.segmenter.v1.Segmenter.Segment:input_type -> mmcseg.segmenter.v1.SegmentRequest
-	6,  // 32: mmcseg.segmenter.v1.Segmenter.Describe:output_type -> mmcseg.segmenter.v1.Description
-	18, // 33: mmcseg.segmenter.v1.Segmenter.Segment:output_type -> mmcseg.segmenter.v1.SegmentResponse
-	32, // [32:34] is the sub-list for method output_type
-	30, // [30:32] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	21, // 26: mmcseg.segmenter.v1.SegmentResponse.slice_error:type_name -> mmcseg.segmenter.v1.SliceError
+	22, // 27: mmcseg.segmenter.v1.SegmentResponse.progress:type_name -> mmcseg.segmenter.v1.Progress
+	23, // 28: mmcseg.segmenter.v1.SegmentResponse.done:type_name -> mmcseg.segmenter.v1.Done
+	20, // 29: mmcseg.segmenter.v1.Mask.aux:type_name -> mmcseg.segmenter.v1.LabelMap
+	4,  // 30: mmcseg.segmenter.v1.SliceError.code:type_name -> mmcseg.segmenter.v1.SliceErrorCode
+	5,  // 31: mmcseg.segmenter.v1.Segmenter.Describe:input_type -> mmcseg.segmenter.v1.DescribeRequest
+	12, // 32: mmcseg.segmenter.v1.Segmenter.Segment:input_type -> mmcseg.segmenter.v1.SegmentRequest
+	6,  // 33: mmcseg.segmenter.v1.Segmenter.Describe:output_type -> mmcseg.segmenter.v1.Description
+	18, // 34: mmcseg.segmenter.v1.Segmenter.Segment:output_type -> mmcseg.segmenter.v1.SegmentResponse
+	33, // [33:35] is the sub-list for method output_type
+	31, // [31:33] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_mmcseg_segmenter_v1_segmenter_proto_init() }
@@ -2042,7 +2166,7 @@ func file_mmcseg_segmenter_v1_segmenter_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mmcseg_segmenter_v1_segmenter_proto_rawDesc), len(file_mmcseg_segmenter_v1_segmenter_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -9,6 +9,8 @@
 //	mmcseg-plugin-nodone       ends the stream without Done
 //	mmcseg-plugin-badversion   serves application protocol version 2 only
 //	mmcseg-plugin-baddescribe  describes itself with no segments
+//	mmcseg-plugin-badaux       aux map "clusters" one label short when asked
+//	mmcseg-plugin-unaskedaux   aux map "clusters" with every mask, asked or not
 package main
 
 import (
@@ -75,6 +77,9 @@ func (server) Describe(context.Context, *pb.DescribeRequest) (*pb.Description, e
 	if mode == "baddescribe" {
 		d.Segments = nil
 	}
+	if mode == "badaux" || mode == "unaskedaux" {
+		d.AuxMaps = []string{sdk.AuxClusters}
+	}
 	return d, nil
 }
 
@@ -105,6 +110,14 @@ func (server) Segment(stream pb.Segmenter_SegmentServer) error {
 				if m.Index == 0 && start.GetSlices() > 1 {
 					held = m
 					continue
+				}
+			case "badaux", "unaskedaux":
+				if mode == "unaskedaux" || len(start.GetWantAux()) > 0 {
+					n := rows * cols
+					if mode == "badaux" {
+						n--
+					}
+					m.Aux = []*pb.LabelMap{{Name: sdk.AuxClusters, Rows: rows, Columns: cols, Labels: make([]byte, n)}}
 				}
 			}
 			if err := stream.Send(&pb.SegmentResponse{Kind: &pb.SegmentResponse_Mask{Mask: m}}); err != nil {

@@ -20,7 +20,7 @@ DESCRIPTOR = _descriptor.FileDescriptor(
   name='mmcseg/segmenter/v1/segmenter.proto',
   package='mmcseg.segmenter.v1',
   syntax='proto3',
-  serialized_pb=_b('\n#mmcseg/segmenter/v1/segmenter.proto\x12\x13mmcseg.segmenter.v1\"\x11\n\x0f\x44\x65scribeRequest\"\x96\x03\n\x0b\x44\x65scription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x18\n\x10\x63ontract_version\x18\x04 \x01(\r\x12\x39\n\x08segments\x18\x05 \x03(\x0b\x32\'.mmcseg.segmenter.v1.SegmentDescription\x12\x12\n\nmodalities\x18\x06 \x03(\t\x12\x37\n\rpixel_formats\x18\x07 \x03(\x0e\x32 .mmcseg.segmenter.v1.PixelFormat\x12#\n\x1bphotometric_interpretations\x18\x08 \x03(\t\x12\x32\n\ninput_mode\x18\t \x01(\x0e\x32\x1e.mmcseg.segmenter.v1.InputMode\x12=\n\nparameters\x18\n \x03(\x0b\x32).mmcseg.segmenter.v1.ParameterDescription\x12\x19\n\x11\x63oncurrent_series\x18\x0b \x01(\x08\"\x9e\x03\n\x12SegmentDescription\x12\x0e\n\x06number\x18\x01 \x01(\r\x12\r\n\x05label\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12)\n\x05\x63olor\x18\x04 \x01(\x0b\x32\x1a.mmcseg.segmenter.v1.Color\x12+\n\x08\x63\x61tegory\x18\x05 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Code\x12\'\n\x04type\x18\x06 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Code\x12\x32\n\x0f\x61natomic_region\x18\x07 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Code\x12:\n\x0e\x61lgorithm_type\x18\x08 \x01(\x0e\x32\".mmcseg.segmenter.v1.AlgorithmType\x12\x16\n\x0e\x61lgorithm_name\x18\t \x01(\t\x12\x12\n\nmodalities\x18\n \x03(\t\x12\x37\n\rpixel_formats\x18\x0b \x03(\x0e\x32 .mmcseg.segmenter.v1.PixelFormat\"(\n\x05\x43olor\x12\t\n\x01r\x18\x01 \x01(\r\x12\t\n\x01g\x18\x02 \x01(\r\x12\t\n\x01\x62\x18\x03 \x01(\r\"6\n\x04\x43ode\x12\x0e\n\x06scheme\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x0f\n\x07meaning\x18\x03 \x01(\t\"\xdf\x01\n\x14ParameterDescription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x30\n\x04type\x18\x02 \x01(\x0e\x32\".mmcseg.segmenter.v1.ParameterType\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x03 \x01(\t\x12\'\n\x03min\x18\x04 \x01(\x0b\x32\x1a.mmcseg.segmenter.v1.Bound\x12\'\n\x03max\x18\x05 \x01(\x0b\x32\x1a.mmcseg.segmenter.v1.Bound\x12\x0f\n\x07\x63hoices\x18\x06 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\"\x16\n\x05\x42ound\x12\r\n\x05value\x18\x01 \x01(\x01\"\xa1\x01\n\x0eSegmentRequest\x12\x31\n\x05start\x18\x01 \x01(\x0b\x32 .mmcseg.segmenter.v1.SeriesStartH\x00\x12+\n\x05slice\x18\x02 \x01(\x0b\x32\x1a.mmcseg.segmenter.v1.SliceH\x00\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x18.mmcseg.segmenter.v1.EndH\x00\x42\x06\n\x04kind\"\xbe\x03\n\x0bSeriesStart\x12\x12\n\nseries_uid\x18\x01 \x01(\t\x12\x10\n\x08modality\x18\x02 \x01(\t\x12\"\n\x1aphotometric_interpretation\x18\x03 \x01(\t\x12\x11\n\tbody_part\x18\x04 \x01(\t\x12\x14\n\x0cmanufacturer\x18\x05 \x01(\t\x12\x1a\n\x12series_description\x18\x06 \x01(\t\x12\x36\n\x0cpixel_format\x18\x07 \x01(\x0e\x32 .mmcseg.segmenter.v1.PixelFormat\x12\x0c\n\x04rows\x18\x08 \x01(\r\x12\x0f\n\x07\x63olumns\x18\t \x01(\r\x12\x0e\n\x06slices\x18\n \x01(\r\x12/\n\x08geometry\x18\x0b \x01(\x0b\x32\x1d.mmcseg.segmenter.v1.Geometry\x12\x44\n\nparameters\x18\x0c \x03(\x0b\x32\x30.mmcseg.segmenter.v1.SeriesStart.ParametersEntry\x12\x0f\n\x07threads\x18\r \x01(\r\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x94\x02\n\x08Geometry\x12)\n\x06origin\x18\x01 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\x12\x30\n\rrow_direction\x18\x02 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\x12\x33\n\x10\x63olumn_direction\x18\x03 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\x12\x32\n\x0fslice_direction\x18\x04 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\x12\x13\n\x0brow_spacing\x18\x05 \x01(\x01\x12\x16\n\x0e\x63olumn_spacing\x18\x06 \x01(\x01\x12\x15\n\rslice_spacing\x18\x07 \x01(\x01\"\'\n\x04Vec3\x12\t\n\x01x\x18\x01 \x01(\x01\x12\t\n\x01y\x18\x02 \x01(\x01\x12\t\n\x01z\x18\x03 \x01(\x01\"\xa8\x01\n\x05Slice\x12\r\n\x05index\x18\x01 \x01(\r\x12\x36\n\x0cpixel_format\x18\x02 \x01(\x0e\x32 .mmcseg.segmenter.v1.PixelFormat\x12\x0c\n\x04rows\x18\x03 \x01(\r\x12\x0f\n\x07\x63olumns\x18\x04 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12+\n\x08position\x18\x06 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\"\x05\n\x03\x45nd\"\xda\x01\n\x0fSegmentResponse\x12)\n\x04mask\x18\x01 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.MaskH\x00\x12\x36\n\x0bslice_error\x18\x02 \x01(\x0b\x32\x1f.mmcseg.segmenter.v1.SliceErrorH\x00\x12\x31\n\x08progress\x18\x03 \x01(\x0b\x32\x1d.mmcseg.segmenter.v1.ProgressH\x00\x12)\n\x04\x64one\x18\x04 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.DoneH\x00\x42\x06\n\x04kind\"D\n\x04Mask\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04rows\x18\x02 \x01(\r\x12\x0f\n\x07\x63olumns\x18\x03 \x01(\r\x12\x0e\n\x06labels\x18\x04 \x01(\x0c\"_\n\nSliceError\x12\r\n\x05index\x18\x01 \x01(\r\x12\x31\n\x04\x63ode\x18\x02 \x01(\x0e\x32#.mmcseg.segmenter.v1.SliceErrorCode\x12\x0f\n\x07message\x18\x03 \x01(\t\"i\n\x08Progress\x12\x13\n\x0bslice_index\x18\x01 \x01(\r\x12\x11\n\titeration\x18\x02 \x01(\r\x12\x12\n\niterations\x18\x03 \x01(\r\x12\x10\n\x08\x66raction\x18\x04 \x01(\x01\x12\x0f\n\x07message\x18\x05 \x01(\t\"\x18\n\x04\x44one\x12\x10\n\x08warnings\x18\x01 \x03(\t*T\n\tInputMode\x12\x1a\n\x16INPUT_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10INPUT_MODE_SLICE\x10\x01\x12\x15\n\x11INPUT_MODE_VOLUME\x10\x02*t\n\x0bPixelFormat\x12\x1c\n\x18PIXEL_FORMAT_UNSPECIFIED\x10\x00\x12\x18\n\x14PIXEL_FORMAT_FLOAT32\x10\x01\x12\x16\n\x12PIXEL_FORMAT_UINT8\x10\x02\x12\x15\n\x11PIXEL_FORMAT_RGB8\x10\x03*o\n\rAlgorithmType\x12\x1e\n\x1a\x41LGORITHM_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x41LGORITHM_TYPE_AUTOMATIC\x10\x01\x12 \n\x1c\x41LGORITHM_TYPE_SEMIAUTOMATIC\x10\x02*\xae\x01\n\rParameterType\x12\x1e\n\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12PARAMETER_TYPE_INT\x10\x01\x12\x18\n\x14PARAMETER_TYPE_FLOAT\x10\x02\x12\x17\n\x13PARAMETER_TYPE_BOOL\x10\x03\x12\x19\n\x15PARAMETER_TYPE_STRING\x10\x04\x12\x17\n\x13PARAMETER_TYPE_ENUM\x10\x05*\x92\x01\n\x0eSliceErrorCode\x12 \n\x1cSLICE_ERROR_CODE_UNSPECIFIED\x10\x00\x12\"\n\x1eSLICE_ERROR_CODE_INVALID_INPUT\x10\x01\x12\x1b\n\x17SLICE_ERROR_CODE_FAILED\x10\x02\x12\x1d\n\x19SLICE_ERROR_CODE_INTERNAL\x10\x03\x32\xb9\x01\n\tSegmenter\x12R\n\x08\x44\x65scribe\x12$.mmcseg.segmenter.v1.DescribeRequest\x1a .mmcseg.segmenter.v1.Description\x12X\n\x07Segment\x12#.mmcseg.segmenter.v1.SegmentRequest\x1a$.mmcseg.segmenter.v1.SegmentResponse(\x01\x30\x01\x42\x36Z4github.com/mmcseg/mmcseg/sdk/segmenterv1;segmenterv1b\x06proto3')
+  serialized_pb=_b('\n#mmcseg/segmenter/v1/segmenter.proto\x12\x13mmcseg.segmenter.v1\"\x11\n\x0f\x44\x65scribeRequest\"\xa8\x03\n\x0b\x44\x65scription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x18\n\x10\x63ontract_version\x18\x04 \x01(\r\x12\x39\n\x08segments\x18\x05 \x03(\x0b\x32\'.mmcseg.segmenter.v1.SegmentDescription\x12\x12\n\nmodalities\x18\x06 \x03(\t\x12\x37\n\rpixel_formats\x18\x07 \x03(\x0e\x32 .mmcseg.segmenter.v1.PixelFormat\x12#\n\x1bphotometric_interpretations\x18\x08 \x03(\t\x12\x32\n\ninput_mode\x18\t \x01(\x0e\x32\x1e.mmcseg.segmenter.v1.InputMode\x12=\n\nparameters\x18\n \x03(\x0b\x32).mmcseg.segmenter.v1.ParameterDescription\x12\x19\n\x11\x63oncurrent_series\x18\x0b \x01(\x08\x12\x10\n\x08\x61ux_maps\x18\x0c \x03(\t\"\x9e\x03\n\x12SegmentDescription\x12\x0e\n\x06number\x18\x01 \x01(\r\x12\r\n\x05label\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12)\n\x05\x63olor\x18\x04 \x01(\x0b\x32\x1a.mmcseg.segmenter.v1.Color\x12+\n\x08\x63\x61tegory\x18\x05 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Code\x12\'\n\x04type\x18\x06 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Code\x12\x32\n\x0f\x61natomic_region\x18\x07 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Code\x12:\n\x0e\x61lgorithm_type\x18\x08 \x01(\x0e\x32\".mmcseg.segmenter.v1.AlgorithmType\x12\x16\n\x0e\x61lgorithm_name\x18\t \x01(\t\x12\x12\n\nmodalities\x18\n \x03(\t\x12\x37\n\rpixel_formats\x18\x0b \x03(\x0e\x32 .mmcseg.segmenter.v1.PixelFormat\"(\n\x05\x43olor\x12\t\n\x01r\x18\x01 \x01(\r\x12\t\n\x01g\x18\x02 \x01(\r\x12\t\n\x01\x62\x18\x03 \x01(\r\"6\n\x04\x43ode\x12\x0e\n\x06scheme\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x0f\n\x07meaning\x18\x03 \x01(\t\"\xdf\x01\n\x14ParameterDescription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x30\n\x04type\x18\x02 \x01(\x0e\x32\".mmcseg.segmenter.v1.ParameterType\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x03 \x01(\t\x12\'\n\x03min\x18\x04 \x01(\x0b\x32\x1a.mmcseg.segmenter.v1.Bound\x12\'\n\x03max\x18\x05 \x01(\x0b\x32\x1a.mmcseg.segmenter.v1.Bound\x12\x0f\n\x07\x63hoices\x18\x06 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\"\x16\n\x05\x42ound\x12\r\n\x05value\x18\x01 \x01(\x01\"\xa1\x01\n\x0eSegmentRequest\x12\x31\n\x05start\x18\x01 \x01(\x0b\x32 .mmcseg.segmenter.v1.SeriesStartH\x00\x12+\n\x05slice\x18\x02 \x01(\x0b\x32\x1a.mmcseg.segmenter.v1.SliceH\x00\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x18.mmcseg.segmenter.v1.EndH\x00\x42\x06\n\x04kind\"\xd0\x03\n\x0bSeriesStart\x12\x12\n\nseries_uid\x18\x01 \x01(\t\x12\x10\n\x08modality\x18\x02 \x01(\t\x12\"\n\x1aphotometric_interpretation\x18\x03 \x01(\t\x12\x11\n\tbody_part\x18\x04 \x01(\t\x12\x14\n\x0cmanufacturer\x18\x05 \x01(\t\x12\x1a\n\x12series_description\x18\x06 \x01(\t\x12\x36\n\x0cpixel_format\x18\x07 \x01(\x0e\x32 .mmcseg.segmenter.v1.PixelFormat\x12\x0c\n\x04rows\x18\x08 \x01(\r\x12\x0f\n\x07\x63olumns\x18\t \x01(\r\x12\x0e\n\x06slices\x18\n \x01(\r\x12/\n\x08geometry\x18\x0b \x01(\x0b\x32\x1d.mmcseg.segmenter.v1.Geometry\x12\x44\n\nparameters\x18\x0c \x03(\x0b\x32\x30.mmcseg.segmenter.v1.SeriesStart.ParametersEntry\x12\x0f\n\x07threads\x18\r \x01(\r\x12\x10\n\x08want_aux\x18\x0e \x03(\t\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x94\x02\n\x08Geometry\x12)\n\x06origin\x18\x01 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\x12\x30\n\rrow_direction\x18\x02 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\x12\x33\n\x10\x63olumn_direction\x18\x03 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\x12\x32\n\x0fslice_direction\x18\x04 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\x12\x13\n\x0brow_spacing\x18\x05 \x01(\x01\x12\x16\n\x0e\x63olumn_spacing\x18\x06 \x01(\x01\x12\x15\n\rslice_spacing\x18\x07 \x01(\x01\"\'\n\x04Vec3\x12\t\n\x01x\x18\x01 \x01(\x01\x12\t\n\x01y\x18\x02 \x01(\x01\x12\t\n\x01z\x18\x03 \x01(\x01\"\xa8\x01\n\x05Slice\x12\r\n\x05index\x18\x01 \x01(\r\x12\x36\n\x0cpixel_format\x18\x02 \x01(\x0e\x32 .mmcseg.segmenter.v1.PixelFormat\x12\x0c\n\x04rows\x18\x03 \x01(\r\x12\x0f\n\x07\x63olumns\x18\x04 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12+\n\x08position\x18\x06 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.Vec3\"\x05\n\x03\x45nd\"\xda\x01\n\x0fSegmentResponse\x12)\n\x04mask\x18\x01 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.MaskH\x00\x12\x36\n\x0bslice_error\x18\x02 \x01(\x0b\x32\x1f.mmcseg.segmenter.v1.SliceErrorH\x00\x12\x31\n\x08progress\x18\x03 \x01(\x0b\x32\x1d.mmcseg.segmenter.v1.ProgressH\x00\x12)\n\x04\x64one\x18\x04 \x01(\x0b\x32\x19.mmcseg.segmenter.v1.DoneH\x00\x42\x06\n\x04kind\"p\n\x04Mask\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04rows\x18\x02 \x01(\r\x12\x0f\n\x07\x63olumns\x18\x03 \x01(\r\x12\x0e\n\x06labels\x18\x04 \x01(\x0c\x12*\n\x03\x61ux\x18\x05 \x03(\x0b\x32\x1d.mmcseg.segmenter.v1.LabelMap\"G\n\x08LabelMap\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04rows\x18\x02 \x01(\r\x12\x0f\n\x07\x63olumns\x18\x03 \x01(\r\x12\x0e\n\x06labels\x18\x04 \x01(\x0c\"_\n\nSliceError\x12\r\n\x05index\x18\x01 \x01(\r\x12\x31\n\x04\x63ode\x18\x02 \x01(\x0e\x32#.mmcseg.segmenter.v1.SliceErrorCode\x12\x0f\n\x07message\x18\x03 \x01(\t\"i\n\x08Progress\x12\x13\n\x0bslice_index\x18\x01 \x01(\r\x12\x11\n\titeration\x18\x02 \x01(\r\x12\x12\n\niterations\x18\x03 \x01(\r\x12\x10\n\x08\x66raction\x18\x04 \x01(\x01\x12\x0f\n\x07message\x18\x05 \x01(\t\"\x18\n\x04\x44one\x12\x10\n\x08warnings\x18\x01 \x03(\t*T\n\tInputMode\x12\x1a\n\x16INPUT_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10INPUT_MODE_SLICE\x10\x01\x12\x15\n\x11INPUT_MODE_VOLUME\x10\x02*t\n\x0bPixelFormat\x12\x1c\n\x18PIXEL_FORMAT_UNSPECIFIED\x10\x00\x12\x18\n\x14PIXEL_FORMAT_FLOAT32\x10\x01\x12\x16\n\x12PIXEL_FORMAT_UINT8\x10\x02\x12\x15\n\x11PIXEL_FORMAT_RGB8\x10\x03*o\n\rAlgorithmType\x12\x1e\n\x1a\x41LGORITHM_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x41LGORITHM_TYPE_AUTOMATIC\x10\x01\x12 \n\x1c\x41LGORITHM_TYPE_SEMIAUTOMATIC\x10\x02*\xae\x01\n\rParameterType\x12\x1e\n\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12PARAMETER_TYPE_INT\x10\x01\x12\x18\n\x14PARAMETER_TYPE_FLOAT\x10\x02\x12\x17\n\x13PARAMETER_TYPE_BOOL\x10\x03\x12\x19\n\x15PARAMETER_TYPE_STRING\x10\x04\x12\x17\n\x13PARAMETER_TYPE_ENUM\x10\x05*\x92\x01\n\x0eSliceErrorCode\x12 \n\x1cSLICE_ERROR_CODE_UNSPECIFIED\x10\x00\x12\"\n\x1eSLICE_ERROR_CODE_INVALID_INPUT\x10\x01\x12\x1b\n\x17SLICE_ERROR_CODE_FAILED\x10\x02\x12\x1d\n\x19SLICE_ERROR_CODE_INTERNAL\x10\x03\x32\xb9\x01\n\tSegmenter\x12R\n\x08\x44\x65scribe\x12$.mmcseg.segmenter.v1.DescribeRequest\x1a .mmcseg.segmenter.v1.Description\x12X\n\x07Segment\x12#.mmcseg.segmenter.v1.SegmentRequest\x1a$.mmcseg.segmenter.v1.SegmentResponse(\x01\x30\x01\x42\x36Z4github.com/mmcseg/mmcseg/sdk/segmenterv1;segmenterv1b\x06proto3')
 )
 
 _INPUTMODE = _descriptor.EnumDescriptor(
@@ -44,8 +44,8 @@ _INPUTMODE = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=2885,
-  serialized_end=2969,
+  serialized_start=3038,
+  serialized_end=3122,
 )
 _sym_db.RegisterEnumDescriptor(_INPUTMODE)
 
@@ -75,8 +75,8 @@ _PIXELFORMAT = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=2971,
-  serialized_end=3087,
+  serialized_start=3124,
+  serialized_end=3240,
 )
 _sym_db.RegisterEnumDescriptor(_PIXELFORMAT)
 
@@ -102,8 +102,8 @@ _ALGORITHMTYPE = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=3089,
-  serialized_end=3200,
+  serialized_start=3242,
+  serialized_end=3353,
 )
 _sym_db.RegisterEnumDescriptor(_ALGORITHMTYPE)
 
@@ -141,8 +141,8 @@ _PARAMETERTYPE = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=3203,
-  serialized_end=3377,
+  serialized_start=3356,
+  serialized_end=3530,
 )
 _sym_db.RegisterEnumDescriptor(_PARAMETERTYPE)
 
@@ -172,8 +172,8 @@ _SLICEERRORCODE = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=3380,
-  serialized_end=3526,
+  serialized_start=3533,
+  serialized_end=3679,
 )
 _sym_db.RegisterEnumDescriptor(_SLICEERRORCODE)
 
@@ -309,6 +309,13 @@ _DESCRIPTION = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='aux_maps', full_name='mmcseg.segmenter.v1.Description.aux_maps', index=11,
+      number=12, type=9, cpp_type=9, label=3,
+      has_default_value=False, default_value=[],
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -322,7 +329,7 @@ _DESCRIPTION = _descriptor.Descriptor(
   oneofs=[
   ],
   serialized_start=80,
-  serialized_end=486,
+  serialized_end=504,
 )
 
 
@@ -422,8 +429,8 @@ _SEGMENTDESCRIPTION = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=489,
-  serialized_end=903,
+  serialized_start=507,
+  serialized_end=921,
 )
 
 
@@ -467,8 +474,8 @@ _COLOR = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=905,
-  serialized_end=945,
+  serialized_start=923,
+  serialized_end=963,
 )
 
 
@@ -512,8 +519,8 @@ _CODE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=947,
-  serialized_end=1001,
+  serialized_start=965,
+  serialized_end=1019,
 )
 
 
@@ -585,8 +592,8 @@ _PARAMETERDESCRIPTION = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1004,
-  serialized_end=1227,
+  serialized_start=1022,
+  serialized_end=1245,
 )
 
 
@@ -616,8 +623,8 @@ _BOUND = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1229,
-  serialized_end=1251,
+  serialized_start=1247,
+  serialized_end=1269,
 )
 
 
@@ -664,8 +671,8 @@ _SEGMENTREQUEST = _descriptor.Descriptor(
       name='kind', full_name='mmcseg.segmenter.v1.SegmentRequest.kind',
       index=0, containing_type=None, fields=[]),
   ],
-  serialized_start=1254,
-  serialized_end=1415,
+  serialized_start=1272,
+  serialized_end=1433,
 )
 
 
@@ -702,8 +709,8 @@ _SERIESSTART_PARAMETERSENTRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1815,
-  serialized_end=1864,
+  serialized_start=1851,
+  serialized_end=1900,
 )
 
 _SERIESSTART = _descriptor.Descriptor(
@@ -804,6 +811,13 @@ _SERIESSTART = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='want_aux', full_name='mmcseg.segmenter.v1.SeriesStart.want_aux', index=13,
+      number=14, type=9, cpp_type=9, label=3,
+      has_default_value=False, default_value=[],
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -816,8 +830,8 @@ _SERIESSTART = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1418,
-  serialized_end=1864,
+  serialized_start=1436,
+  serialized_end=1900,
 )
 
 
@@ -889,8 +903,8 @@ _GEOMETRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1867,
-  serialized_end=2143,
+  serialized_start=1903,
+  serialized_end=2179,
 )
 
 
@@ -934,8 +948,8 @@ _VEC3 = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2145,
-  serialized_end=2184,
+  serialized_start=2181,
+  serialized_end=2220,
 )
 
 
@@ -1000,8 +1014,8 @@ _SLICE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2187,
-  serialized_end=2355,
+  serialized_start=2223,
+  serialized_end=2391,
 )
 
 
@@ -1024,8 +1038,8 @@ _END = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2357,
-  serialized_end=2362,
+  serialized_start=2393,
+  serialized_end=2398,
 )
 
 
@@ -1079,8 +1093,8 @@ _SEGMENTRESPONSE = _descriptor.Descriptor(
       name='kind', full_name='mmcseg.segmenter.v1.SegmentResponse.kind',
       index=0, containing_type=None, fields=[]),
   ],
-  serialized_start=2365,
-  serialized_end=2583,
+  serialized_start=2401,
+  serialized_end=2619,
 )
 
 
@@ -1119,6 +1133,13 @@ _MASK = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='aux', full_name='mmcseg.segmenter.v1.Mask.aux', index=4,
+      number=5, type=11, cpp_type=10, label=3,
+      has_default_value=False, default_value=[],
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -1131,8 +1152,60 @@ _MASK = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2585,
-  serialized_end=2653,
+  serialized_start=2621,
+  serialized_end=2733,
+)
+
+
+_LABELMAP = _descriptor.Descriptor(
+  name='LabelMap',
+  full_name='mmcseg.segmenter.v1.LabelMap',
+  filename=None,
+  file=DESCRIPTOR,
+  containing_type=None,
+  fields=[
+    _descriptor.FieldDescriptor(
+      name='name', full_name='mmcseg.segmenter.v1.LabelMap.name', index=0,
+      number=1, type=9, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b("").decode('utf-8'),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='rows', full_name='mmcseg.segmenter.v1.LabelMap.rows', index=1,
+      number=2, type=13, cpp_type=3, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='columns', full_name='mmcseg.segmenter.v1.LabelMap.columns', index=2,
+      number=3, type=13, cpp_type=3, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='labels', full_name='mmcseg.segmenter.v1.LabelMap.labels', index=3,
+      number=4, type=12, cpp_type=9, label=1,
+      has_default_value=False, default_value=_b(""),
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
+  ],
+  extensions=[
+  ],
+  nested_types=[],
+  enum_types=[
+  ],
+  options=None,
+  is_extendable=False,
+  syntax='proto3',
+  extension_ranges=[],
+  oneofs=[
+  ],
+  serialized_start=2735,
+  serialized_end=2806,
 )
 
 
@@ -1176,8 +1249,8 @@ _SLICEERROR = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2655,
-  serialized_end=2750,
+  serialized_start=2808,
+  serialized_end=2903,
 )
 
 
@@ -1235,8 +1308,8 @@ _PROGRESS = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2752,
-  serialized_end=2857,
+  serialized_start=2905,
+  serialized_end=3010,
 )
 
 
@@ -1266,8 +1339,8 @@ _DONE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2859,
-  serialized_end=2883,
+  serialized_start=3012,
+  serialized_end=3036,
 )
 
 _DESCRIPTION.fields_by_name['segments'].message_type = _SEGMENTDESCRIPTION
@@ -1321,6 +1394,7 @@ _SEGMENTRESPONSE.fields_by_name['progress'].containing_oneof = _SEGMENTRESPONSE.
 _SEGMENTRESPONSE.oneofs_by_name['kind'].fields.append(
   _SEGMENTRESPONSE.fields_by_name['done'])
 _SEGMENTRESPONSE.fields_by_name['done'].containing_oneof = _SEGMENTRESPONSE.oneofs_by_name['kind']
+_MASK.fields_by_name['aux'].message_type = _LABELMAP
 _SLICEERROR.fields_by_name['code'].enum_type = _SLICEERRORCODE
 DESCRIPTOR.message_types_by_name['DescribeRequest'] = _DESCRIBEREQUEST
 DESCRIPTOR.message_types_by_name['Description'] = _DESCRIPTION
@@ -1337,6 +1411,7 @@ DESCRIPTOR.message_types_by_name['Slice'] = _SLICE
 DESCRIPTOR.message_types_by_name['End'] = _END
 DESCRIPTOR.message_types_by_name['SegmentResponse'] = _SEGMENTRESPONSE
 DESCRIPTOR.message_types_by_name['Mask'] = _MASK
+DESCRIPTOR.message_types_by_name['LabelMap'] = _LABELMAP
 DESCRIPTOR.message_types_by_name['SliceError'] = _SLICEERROR
 DESCRIPTOR.message_types_by_name['Progress'] = _PROGRESS
 DESCRIPTOR.message_types_by_name['Done'] = _DONE
@@ -1460,6 +1535,13 @@ Mask = _reflection.GeneratedProtocolMessageType('Mask', (_message.Message,), dic
   ))
 _sym_db.RegisterMessage(Mask)
 
+LabelMap = _reflection.GeneratedProtocolMessageType('LabelMap', (_message.Message,), dict(
+  DESCRIPTOR = _LABELMAP,
+  __module__ = 'mmcseg.segmenter.v1.segmenter_pb2'
+  # @@protoc_insertion_point(class_scope:mmcseg.segmenter.v1.LabelMap)
+  ))
+_sym_db.RegisterMessage(LabelMap)
+
 SliceError = _reflection.GeneratedProtocolMessageType('SliceError', (_message.Message,), dict(
   DESCRIPTOR = _SLICEERROR,
   __module__ = 'mmcseg.segmenter.v1.segmenter_pb2'
@@ -1493,8 +1575,8 @@ _SEGMENTER = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=0,
   options=None,
-  serialized_start=3529,
-  serialized_end=3714,
+  serialized_start=3682,
+  serialized_end=3867,
   methods=[
   _descriptor.MethodDescriptor(
     name='Describe',
