@@ -35,6 +35,7 @@ func (plugin) Describe() sdk.Description {
 		PixelFormats:     []sdk.PixelFormat{sdk.Float32, sdk.RGB8},
 		InputMode:        sdk.SliceMode,
 		ConcurrentSeries: true,
+		AuxMaps:          auxMaps,
 		Segments: []sdk.SegmentInfo{
 			{
 				Number:        1,
@@ -82,6 +83,7 @@ func (plugin) Open(_ context.Context, info sdk.SeriesInfo, p sdk.Params) (sdk.Se
 		},
 		minArea: p.Float("min_area"),
 		format:  info.Format,
+		info:    info,
 	}
 	if s.cfg.Workers <= 0 {
 		s.cfg.Workers = runtime.GOMAXPROCS(0)
@@ -102,6 +104,7 @@ type session struct {
 	minArea float64
 	format  sdk.PixelFormat
 	rule    foreground.Rule
+	info    sdk.SeriesInfo
 }
 
 func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
@@ -122,7 +125,7 @@ func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
 		sdk.Warn(ctx, "some slices have no foreground: "+fg.Reason)
 	}
 	sdk.ReportProgress(ctx, 2, 2, "foreground selected")
-	return sdk.Mask{Rows: sl.Rows, Columns: sl.Columns, Labels: fg.Mask}, nil
+	return sdk.Mask{Rows: sl.Rows, Columns: sl.Columns, Labels: fg.Mask, Aux: clusterMaps(s.info, res.Labels, sl.Rows, sl.Columns)}, nil
 }
 
 func (s *session) Close() error { return nil }
