@@ -49,6 +49,7 @@ func (*plugin) Describe() sdk.Description {
 			"ground truth: the lungs for CT, the dark non-border region (a skin lesion) for photographs.",
 		PixelFormats: []sdk.PixelFormat{sdk.Float32, sdk.RGB8, sdk.Uint8},
 		InputMode:    sdk.SliceMode,
+		AuxMaps:      auxMaps,
 		Segments: []sdk.SegmentInfo{
 			{
 				Number:        1,
@@ -129,7 +130,7 @@ func (pl *plugin) Open(_ context.Context, info sdk.SeriesInfo, p sdk.Params) (sd
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", sdk.ErrBadParam, err)
 	}
-	s := &session{pl: pl, cfg: cfg, level: p.Float("ct_level"), width: p.Float("ct_width"), minArea: p.Float("min_area")}
+	s := &session{pl: pl, cfg: cfg, info: info, level: p.Float("ct_level"), width: p.Float("ct_width"), minArea: p.Float("min_area")}
 	switch info.Format {
 	case sdk.Float32:
 		s.rule = foreground.LowDensity
@@ -172,6 +173,7 @@ func (pl *plugin) release(m *mmcformer.Model) {
 type session struct {
 	pl           *plugin
 	cfg          mmcformer.Config
+	info         sdk.SeriesInfo
 	m            *mmcformer.Model
 	level, width float64
 	minArea      float64
@@ -206,7 +208,7 @@ func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
 	if fg.Reason != "" {
 		sdk.Warn(ctx, "some slices have no foreground: "+fg.Reason)
 	}
-	return sdk.Mask{Index: sl.Index, Rows: sl.Rows, Columns: sl.Columns, Labels: fg.Mask}, nil
+	return sdk.Mask{Index: sl.Index, Rows: sl.Rows, Columns: sl.Columns, Labels: fg.Mask, Aux: clusterMaps(s.info, res)}, nil
 }
 
 func (s *session) Close() error {
