@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -200,6 +201,12 @@ func (g *segmenter) Open(ctx context.Context, series sdk.SeriesInfo, p sdk.Param
 	}
 	if len(spec.Modalities) > 0 && !slices.Contains(spec.Modalities, series.Modality) {
 		return nil, fmt.Errorf("%w: model %s is for %s, the series is %q", sdk.ErrUnsupported, filepath.Base(model), strings.Join(spec.Modalities, ", "), series.Modality)
+	}
+	if series.Threads > 0 && series.Threads != runtime.GOMAXPROCS(0) {
+		// gonum's matrix products under each convolution use GOMAXPROCS
+		// goroutines; the host gives each job's plugin process its share
+		// of the cores.
+		runtime.GOMAXPROCS(series.Threads)
 	}
 	m, err := g.models.get(ctx, model)
 	if err != nil {

@@ -500,3 +500,20 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("no arguments: exit %d", code)
 	}
 }
+
+func TestThreadBudget(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	g := newSegmenter(refdata.Path("models/binary-64.onnx"))
+	params, err := g.desc.ResolveParams(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := g.Open(context.Background(), sdk.SeriesInfo{UID: "t", Modality: "CT", Format: sdk.Float32, Rows: 8, Columns: 8, Slices: 1, Threads: 1}, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Errorf("GOMAXPROCS %d after a series with a budget of 1 thread", n)
+	}
+}
