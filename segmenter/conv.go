@@ -216,10 +216,7 @@ func DWConv3x3Backward[T Float](e *Engine, h, w, c int, x, wt, dy, dx []T, accum
 		}
 	})
 	reduceInto(dw[:9*c], acc, p)
-	for wk := range p {
-		acc[wk] = acc[wk][9*c:]
-	}
-	reduceInto(db[:c], acc, p)
+	reduceIntoAt(db[:c], acc, p, 9*c)
 }
 
 // flushPacked adds an accumulator in dwPack's layout to a64 ([9][c] weight

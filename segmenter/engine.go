@@ -87,11 +87,15 @@ func (e *Engine) accumulators(size int) [][]float64 {
 }
 
 // reduceInto adds the first p accumulators, in worker order, to dst.
-func reduceInto[T Float](dst []T, acc [][]float64, p int) {
+func reduceInto[T Float](dst []T, acc [][]float64, p int) { reduceIntoAt(dst, acc, p, 0) }
+
+// reduceIntoAt adds elements off … off+len(dst)−1 of the first p
+// accumulators, in worker order, to dst.
+func reduceIntoAt[T Float](dst []T, acc [][]float64, p, off int) {
 	for i := range dst {
 		var s float64
 		for w := range p {
-			s += acc[w][i]
+			s += acc[w][off+i]
 		}
 		dst[i] += T(s)
 	}

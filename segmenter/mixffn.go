@@ -54,8 +54,5 @@ func MixFFNHiddenBackward[T Float](e *Engine, h, w, c int, h1, wdw, bdw, gamma, 
 		}
 	})
 	reduceInto(dgamma[:c], acc, p)
-	for wk := range p {
-		acc[wk] = acc[wk][c:]
-	}
-	reduceInto(dbeta[:c], acc, p)
+	reduceIntoAt(dbeta[:c], acc, p, c)
 }

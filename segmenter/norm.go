@@ -43,10 +43,7 @@ func LayerNormBackward[T Float](e *Engine, rows, f int, x, gamma, mean, rstd, dy
 		flush(acc[w], a)
 	})
 	reduceInto(dgamma[:f], acc, p)
-	for w := range p {
-		acc[w] = acc[w][f:]
-	}
-	reduceInto(dbeta[:f], acc, p)
+	reduceIntoAt(dbeta[:f], acc, p, f)
 }
 
 // layerNormRowBackward does one row of LayerNormBackward, adding the
