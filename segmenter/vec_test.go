@@ -115,3 +115,23 @@ func TestGELUAVXAccuracy(t *testing.T) {
 		t.Errorf("GELU error %g, GELU' error %g", wy, wd)
 	}
 }
+
+// BenchmarkGELU measures the float32 GELU and its gradient per element.
+func BenchmarkGELU(b *testing.B) {
+	x, y, d := make([]float32, 4000), make([]float32, 4000), make([]float32, 4000)
+	for i := range x {
+		x[i] = float32(i%400)/100 - 2
+	}
+	b.Run("forward", func(b *testing.B) {
+		for b.Loop() {
+			vGELU(x, y)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+	})
+	b.Run("grad", func(b *testing.B) {
+		for b.Loop() {
+			vGELUGrad(x, x, d, y)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+	})
+}
