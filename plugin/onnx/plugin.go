@@ -49,19 +49,23 @@ type segmenter struct {
 func newSegmenter(startModel string) *segmenter {
 	g := &segmenter{models: newModelCache(maxModels, onnxmodel.Load)}
 	var spec *modelspec.Spec
+	var specErr error
 	if startModel != "" {
 		if abs, err := filepath.Abs(startModel); err == nil {
 			startModel = abs
 		}
-		s, err := loadSpec(startModel, "")
-		if err != nil {
-			slog.Error("the start-time model's sidecar cannot be read; describing generic segments", "env", EnvModel, "model", startModel, "error", err)
+		spec, specErr = loadSpec(startModel, "")
+		if specErr != nil {
+			slog.Error("the start-time model's sidecar cannot be read; describing generic segments", "env", EnvModel, "model", startModel, "error", specErr)
 		} else {
-			spec = s
-			g.described = s.Segments
+			g.described = spec.Segments
 		}
 	}
 	g.desc = describe(startModel, spec)
+	if specErr != nil {
+		// Also where `mmcseg plugin list` shows it.
+		g.desc.Summary += fmt.Sprintf(" %s=%s was given, but %v.", EnvModel, startModel, specErr)
+	}
 	return g
 }
 
@@ -208,6 +212,7 @@ func (g *segmenter) Open(ctx context.Context, series sdk.SeriesInfo, p sdk.Param
 		// of the cores.
 		runtime.GOMAXPROCS(series.Threads)
 	}
+	sdk.ReportProgress(ctx, 0, 0, "loading model "+filepath.Base(model))
 	m, err := g.models.get(ctx, model)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -123,6 +123,26 @@ func TestUnnamedSidecarNamedAfterModel(t *testing.T) {
 	}
 }
 
+func TestStartModelWithBadSidecar(t *testing.T) {
+	model := filepath.Join(t.TempDir(), "m.onnx")
+	if err := os.WriteFile(model, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(strings.TrimSuffix(model, ".onnx")+".json", []byte(`{"fit": "pad"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := serve(t, model)
+	d := p.Description()
+	if len(d.Segments) != genericSegments || !strings.Contains(d.Summary, "input: missing") {
+		t.Errorf("%d segments, summary %q", len(d.Segments), d.Summary)
+	}
+	// The series that use it fail at their start, saying why.
+	r := segment(p, "1.2.13", "CT", nil, ctSlice(t, 8, 8))
+	if r.err == nil || !strings.Contains(r.err.Error(), "input: missing") || len(r.masks) != 0 {
+		t.Errorf("series: %v, %d masks", r.err, len(r.masks))
+	}
+}
+
 func TestDescribeGeneric(t *testing.T) {
 	p, _ := serve(t, "")
 	d := p.Description()
