@@ -174,6 +174,8 @@ U3 = f32(rng.normal(0, 0.3, (4, 8, 1, 1)))
 UB3 = f32(rng.normal(0, 0.1, 4))
 U4 = f32(rng.normal(0, 0.5, (1, 4, 1, 1)))
 UB4 = f32([-0.75])
+U5 = f32(rng.normal(0, 0.4, (1, 5, 1, 1)))
+UB5 = f32([0.0])
 
 
 def conv_node(x, w, b, y, k, pad, name):
@@ -262,8 +264,8 @@ def nhwc_ref(x):
 
 def updown_model(size):
     """Down by MaxPool, up by a pixel shuffle written as Reshape/Transpose/
-    Reshape (what PyTorch's nn.PixelShuffle exports to at opset 9-10), with a
-    skip connection: the U-Net pattern without Resize or ConvTranspose."""
+    Reshape, with skip connections by Add and Concat: the U-Net pattern
+    without Resize or ConvTranspose."""
     h = size // 2
     nodes = [
         conv_node("image", "u1", "ub1", "c1", 3, 1, "conv1"),
@@ -281,11 +283,14 @@ def updown_model(size):
         helper.make_node("Reshape", ["t6", "shape4"], ["up"], name="shuffle_reshape2"),
         conv_node("r1", "u4", "ub4", "skip", 1, 0, "skip"),
         helper.make_node("Add", ["up", "skip"], ["sum"], name="add"),
-        helper.make_node("Sigmoid", ["sum"], ["prob"], name="sigmoid"),
+        helper.make_node("Concat", ["sum", "r1"], ["cat"], name="concat", axis=1),
+        conv_node("cat", "u5", "ub5", "mix", 1, 0, "mix"),
+        helper.make_node("Sigmoid", ["mix"], ["prob"], name="sigmoid"),
     ]
     inits = [init("u1", U1), init("ub1", UB1), init("bn_s", BN_SCALE), init("bn_b", BN_BIAS),
              init("bn_m", BN_MEAN), init("bn_v", BN_VAR), init("u2", U2), init("ub2", UB2),
              init("u3", U3), init("ub3", UB3), init("u4", U4), init("ub4", UB4),
+             init("u5", U5), init("ub5", UB5),
              init("shape6", np.array([1, 1, 2, 2, h, h], dtype=np.int64)),
              init("shape4", np.array([1, 1, size, size], dtype=np.int64))]
     return helper.make_graph(nodes, "updown", [value("image", [1, 1, size, size])],
@@ -296,7 +301,8 @@ def updown_ref(x):
     r1 = relu(batchnorm(conv2d(x, U1, UB1, 1), BN_SCALE, BN_BIAS, BN_MEAN, BN_VAR, BN_EPS))
     r2 = relu(conv2d(maxpool2(r1), U2, UB2, 1))
     up = pixel_shuffle(conv2d(r2, U3, UB3, 0), 2)
-    return sigmoid(up + conv2d(r1, U4, UB4, 0))
+    cat = np.concatenate([up + conv2d(r1, U4, UB4, 0), r1], axis=0)
+    return sigmoid(conv2d(cat, U5, UB5, 0))
 
 
 # ---------------------------------------------------------------- refused models
