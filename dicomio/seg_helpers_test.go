@@ -319,34 +319,44 @@ var segAllowedWarnings = []segDciodvfyRule{
 		"the source's PatientName or ReferringPhysicianName has no ^ separator; it is copied byte for byte"},
 }
 
-// segDciodvfy runs dciodvfy (dicom3tools) on path and fails on any error
-// and on any warning not in segAllowedWarnings. It returns the warnings.
-func segDciodvfy(t testing.TB, path string) []string {
+// segDciodvfyRun runs dciodvfy (dicom3tools) on path and returns its
+// error and warning lines.
+func segDciodvfyRun(t testing.TB, path string) (errs, warnings []string) {
 	t.Helper()
 	tool := tool(t, "dciodvfy")
 	out, err := exec.Command(tool, path).CombinedOutput()
-	var warnings []string
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		line = strings.TrimSpace(line)
 		switch {
 		case line == "" || line == "Segmentation":
-		case strings.HasPrefix(line, "Error"):
-			t.Errorf("dciodvfy %s: %s", filepath.Base(path), line)
 		case strings.HasPrefix(line, "Warning"):
-			ok := false
-			for _, r := range segAllowedWarnings {
-				ok = ok || r.pattern.MatchString(line)
-			}
-			if !ok {
-				t.Errorf("dciodvfy %s: unexpected %s", filepath.Base(path), line)
-			}
 			warnings = append(warnings, line)
 		default:
-			t.Errorf("dciodvfy %s: unexpected output %q", filepath.Base(path), line)
+			errs = append(errs, line) // "Error - …" and anything unexpected
 		}
 	}
-	if err != nil && !t.Failed() {
-		t.Errorf("dciodvfy %s: %v\n%s", filepath.Base(path), err, out)
+	if err != nil && len(errs) == 0 {
+		errs = append(errs, fmt.Sprintf("dciodvfy exited with %v", err))
+	}
+	return errs, warnings
+}
+
+// segDciodvfy runs dciodvfy on path and fails on any error and on any
+// warning not in segAllowedWarnings. It returns the warnings.
+func segDciodvfy(t testing.TB, path string) []string {
+	t.Helper()
+	errs, warnings := segDciodvfyRun(t, path)
+	for _, e := range errs {
+		t.Errorf("dciodvfy %s: %s", filepath.Base(path), e)
+	}
+	for _, w := range warnings {
+		ok := false
+		for _, r := range segAllowedWarnings {
+			ok = ok || r.pattern.MatchString(w)
+		}
+		if !ok {
+			t.Errorf("dciodvfy %s: unexpected %s", filepath.Base(path), w)
+		}
 	}
 	return warnings
 }

@@ -230,6 +230,11 @@ func segFromDataset(ctx context.Context, ds *Dataset) (*SEG, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The pixel data must hold the frames the header announces before
+	// anything is allocated for them.
+	if err := pixels.check(); err != nil {
+		return nil, err
+	}
 	known := map[int]bool{}
 	for _, sg := range s.Segments {
 		known[sg.Number] = true

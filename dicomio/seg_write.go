@@ -2,6 +2,7 @@ package dicomio
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -157,10 +158,8 @@ func buildSEG(ctx context.Context, src *Series, labels []uint8, opts SEGOptions)
 				return nil, nil, err
 			}
 		}
+		markPresent(&present[k], labels[k*plane:(k+1)*plane])
 		p := &present[k]
-		for _, v := range labels[k*plane : (k+1)*plane] {
-			p[v] = true
-		}
 		for v := len(segs) + 1; v < 256; v++ {
 			if p[v] {
 				return nil, nil, fail("label %d on slice %d has no segment (segments are 1…%d)", v, k, len(segs))
@@ -214,6 +213,23 @@ func buildSEG(ctx context.Context, src *Series, labels []uint8, opts SEGOptions)
 	res.SOPInstanceUID = ds.String(tag.SOPInstanceUID)
 	res.SeriesInstanceUID = ds.String(tag.SeriesInstanceUID)
 	return ds, res, nil
+}
+
+// markPresent sets p[v] for every label v in labels except 0. Masks are
+// mostly background, so eight zero labels at a time are skipped.
+func markPresent(p *[256]bool, labels []uint8) {
+	i := 0
+	for ; i+8 <= len(labels); i += 8 {
+		if binary.LittleEndian.Uint64(labels[i:]) == 0 {
+			continue
+		}
+		for _, v := range labels[i : i+8] {
+			p[v] = true
+		}
+	}
+	for _, v := range labels[i:] {
+		p[v] = true
+	}
 }
 
 // checkSEGSource refuses series whose images a SEG cannot reference.

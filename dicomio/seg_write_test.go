@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmcseg/mmcseg/dicomio/tag"
 	"github.com/mmcseg/mmcseg/internal/shareddata"
 )
 
@@ -261,6 +262,34 @@ func TestWriteSEG(t *testing.T) {
 			w := out[i]
 			checkWrittenSEG(t, paths[i], py[i], w.src, w.labels, w.segs, w.res)
 		})
+	}
+}
+
+// TestSEGCheckersCatchErrors makes sure the dciodvfy check of the tests
+// above can fail: a SEG without its Type 1 ContentLabel and with a segment
+// lacking its SegmentLabel must give errors.
+func TestSEGCheckersCatchErrors(t *testing.T) {
+	t.Parallel()
+	src := segScanOne(t, segWriteOblique(t, t.TempDir(), 3, 5, 3))
+	ds, _, err := buildSEG(context.Background(), src, segBlobLabels(src, 1), SEGOptions{Segments: segTestSegments(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds.Delete(tag.ContentLabel)
+	ds.Items(tag.SegmentSequence)[0].Delete(tag.SegmentLabel)
+	path := filepath.Join(t.TempDir(), "broken.dcm")
+	if err := WriteFile(path, ds); err != nil {
+		t.Fatal(err)
+	}
+	errs, _ := segDciodvfyRun(t, path)
+	for _, want := range []string{"ContentLabel", "SegmentLabel"} {
+		found := false
+		for _, e := range errs {
+			found = found || strings.Contains(e, want)
+		}
+		if !found {
+			t.Errorf("dciodvfy does not report the missing %s: %v", want, errs)
+		}
 	}
 }
 
