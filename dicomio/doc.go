@@ -37,6 +37,19 @@
 // and write a dataset as a Part 10 file in explicit VR little endian with
 // Write or WriteFile. NewUID makes new UIDs.
 //
+// # Segmentations (DICOM-SEG)
+//
+// WriteSEG writes a BINARY Segmentation of a scanned series from a label
+// volume, in the form viewers (OHIF, 3D Slicer, PACS) display: explicit VR
+// little endian, 1-bit frames aligned pixel for pixel with the source
+// slices, each referencing its source image, the source's frame of
+// reference and Patient/Study attributes. Its documentation states the
+// policies for empty segments (kept, without frames), empty label volumes
+// (no SEG: ErrEmptyMask) and sources without UIDs (ErrUnreferenceable:
+// write NIfTI). ReadSEG reads BINARY, FRACTIONAL and LABELMAP SEGs in every
+// transfer syntax the package decodes, and SEG.MapToSeries puts their
+// frames back onto the slices of a series.
+//
 // # Errors
 //
 // Errors name the file or series and wrap a sentinel that callers test with
