@@ -121,6 +121,9 @@ type pySEG struct {
 	Series        string      `json:"series"`
 	FoR           string      `json:"for"`
 	PatientID     string      `json:"patient_id"`
+	PatientName   string      `json:"patient_name"`
+	Charset       []string    `json:"charset"`
+	Lossy         string      `json:"lossy"`
 	Modality      string      `json:"modality"`
 	IOP           []float64   `json:"iop"`
 	PixelSpacing  []float64   `json:"pixel_spacing"`
@@ -193,6 +196,8 @@ def first(item, name):
     return None
 def code(it):
     return None if it is None else [str(it.get('CodeValue', '')), str(it.get('CodingSchemeDesignator', '')), str(it.get('CodeMeaning', ''))]
+def charset(cs):
+    return [] if cs is None else [str(cs)] if isinstance(cs, str) else [str(x) for x in cs]
 def floats(v):
     return None if v is None else [float(x) for x in v]
 def one(i, p):
@@ -206,7 +211,9 @@ def one(i, p):
     res = dict(sop_class=str(ds.SOPClassUID), type=str(ds.get('SegmentationType', '')), rows=int(ds.Rows),
                columns=int(ds.Columns), nframes=n, study=str(ds.get('StudyInstanceUID', '')),
                series=str(ds.get('SeriesInstanceUID', '')), modality=str(ds.get('Modality', '')),
-               patient_id=str(ds.get('PatientID', '')), pixel_error='')
+               patient_id=str(ds.get('PatientID', '')), patient_name=str(ds.get('PatientName', '')),
+               charset=charset(ds.get('SpecificCharacterSet')),
+               lossy=str(ds.get('LossyImageCompression', '')), pixel_error='')
     fref = ds.get('FrameOfReferenceUID')
     res['for'] = '' if fref is None else str(fref)
     po = fg(0, 'PlaneOrientationSequence')

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/mmcseg/mmcseg/dicomio/tag"
 	"github.com/mmcseg/mmcseg/internal/shareddata"
 )
 
@@ -222,6 +223,45 @@ func TestReadSEGCorpus(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSEGCorpusComplete makes sure segCorpus lists every segmentation of
+// the corpus' SEG folders, so that a file added there gets checked.
+func TestSEGCorpusComplete(t *testing.T) {
+	t.Parallel()
+	listed := map[string]bool{}
+	for _, c := range segCorpus {
+		listed[c.path] = true
+	}
+	root := shareddata.Path(t, ".")
+	dirs, _ := filepath.Glob(filepath.Join(root, "seg-*"))
+	found := 0
+	for _, d := range dirs {
+		err := filepath.WalkDir(d, func(path string, e os.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			ds, err := ReadFile(path, ReadOptions{HeaderOnly: true})
+			if err != nil {
+				return nil // licences, NRRDs, READMEs
+			}
+			if c := ds.String(tag.SOPClassUID); c != sopSegmentation && c != sopLabelMapSegmentation {
+				return nil
+			}
+			found++
+			rel, _ := filepath.Rel(root, path)
+			if !listed[filepath.ToSlash(rel)] {
+				t.Errorf("%s is a segmentation that segCorpus does not list", rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if found != len(segCorpus) {
+		t.Errorf("%d segmentations in the corpus, segCorpus lists %d", found, len(segCorpus))
 	}
 }
 

@@ -336,6 +336,41 @@ type segWriter struct {
 	opts SEGOptions
 	res  *SEGResult
 	err  error
+	// transcode: our texts need UTF-8 and the source's character set is
+	// another, so copied texts are converted to UTF-8.
+	transcode bool
+}
+
+// utf8Element returns e, an element of from, with its text converted from
+// from's character set to UTF-8 (sequences item by item).
+func utf8Element(from *Dataset, e *Element) Element {
+	c := *e
+	switch e.VR {
+	case VRPN, VRLO, VRSH, VRLT, VRST, VRUT, VRUC:
+		c.value = []byte(from.decode(e.VR, e.value))
+	case VRSQ:
+		c.items = make([]*Dataset, len(e.items))
+		for i, it := range e.items {
+			out := &Dataset{}
+			for ie := range it.All() {
+				out.Set(utf8Element(it, ie))
+			}
+			c.items[i] = out
+		}
+	}
+	return c
+}
+
+// nonASCII reports whether any of the texts has a byte outside ASCII.
+func nonASCII(texts ...string) bool {
+	for _, t := range texts {
+		for i := 0; i < len(t); i++ {
+			if t[i] >= 0x80 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // warn records a warning once.
@@ -371,6 +406,9 @@ func (w *segWriter) copyFrom(ds *Dataset, t tag.Tag, vr VR, typ2 bool) {
 		c := *e
 		if vr != VRSQ {
 			c.VR = vr // an implicit-VR source may hold an unknown VR
+		}
+		if w.transcode {
+			c = utf8Element(w.hdr, &c)
 		}
 		ds.Set(c)
 		return
@@ -420,9 +458,22 @@ func (w *segWriter) dataset(segs []Segment, frames []segFrame, pixels []byte) (*
 	ds := &Dataset{}
 	set := func(e Element) { w.set(ds, e) }
 
-	// SOP Common, General Image, Segmentation Image.
-	if e := hdr.Element(tag.SpecificCharacterSet); e != nil && len(e.Strings()) > 0 {
-		ds.Set(*e) // copied names and texts keep their bytes
+	// SOP Common, General Image, Segmentation Image. Copied names and texts
+	// keep their bytes and the source's character set, unless texts of
+	// ours need UTF-8: then the copies are converted to UTF-8 too.
+	ours := []string{opts.SeriesDescription, opts.ContentDescription, opts.ContentCreatorName,
+		opts.Manufacturer, opts.ManufacturerModelName, opts.DeviceSerialNumber, opts.SoftwareVersions}
+	for _, sg := range segs {
+		ours = append(ours, sg.Label, sg.Description, sg.Algorithm.Name, sg.Algorithm.Version,
+			sg.Category.Meaning, sg.Type.Meaning, sg.Algorithm.Family.Meaning)
+	}
+	charset := hdr.Strings(tag.SpecificCharacterSet)
+	switch {
+	case nonASCII(ours...):
+		set(NewStrings(tag.SpecificCharacterSet, VRCS, "ISO_IR 192"))
+		w.transcode = len(charset) > 0 && !(len(charset) == 1 && (charset[0] == "ISO_IR 192" || charset[0] == "ISO_IR 6"))
+	case len(charset) > 0:
+		ds.Set(*hdr.Element(tag.SpecificCharacterSet))
 	}
 	set(NewStrings(tag.ImageType, VRCS, "DERIVED", "PRIMARY"))
 	set(NewStrings(tag.InstanceCreationDate, VRDA, date))

@@ -265,6 +265,53 @@ func TestWriteSEG(t *testing.T) {
 	}
 }
 
+// TestWriteSEGCharacterSets writes SEGs for a Latin-1 source whose images
+// were lossy compressed: with ASCII texts of ours the source's character
+// set is kept; with a non-ASCII segment label everything becomes UTF-8.
+// pydicom must decode the patient's name and the label in both.
+func TestWriteSEGCharacterSets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	study, series := NewUID(), NewUID()
+	for k := range 3 {
+		m := img{rows: 5, cols: 3, ipp: [3]float64{0, 0, float64(k)}, instance: k + 1, study: study, series: series, thickness: 1,
+			extra: []Element{
+				NewStrings(tag.LossyImageCompression, VRCS, "01"),
+				NewStrings(tag.SpecificCharacterSet, VRCS, "ISO_IR 100"),
+				{Tag: tag.PatientName, VR: VRPN, value: []byte("M\xfcller^J\xf6rg")},
+				NewStrings(tag.StudyTime, VRTM, "101010"),
+				NewStrings(tag.StudyID, VRSH, "7"),
+			}}
+		if err := WriteFile(filepath.Join(dir, fmt.Sprintf("%d.dcm", k)), m.dataset()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := segScanOne(t, dir)
+	labels := segBlobLabels(src, 1)
+	ascii, utf := segTestSegments(1), segTestSegments(1)
+	utf[0].Label = "Läsion"
+	out := t.TempDir()
+	var paths []string
+	for i, segs := range [][]Segment{ascii, utf} {
+		path := filepath.Join(out, fmt.Sprintf("%d.dcm", i))
+		if _, err := WriteSEG(context.Background(), path, src, labels, SEGOptions{Segments: segs}); err != nil {
+			t.Fatal(err)
+		}
+		if w := segDciodvfy(t, path); len(w) > 0 {
+			t.Errorf("dciodvfy warnings: %v", w)
+		}
+		paths = append(paths, path)
+	}
+	py := segPydicom(t, paths...)
+	for i, want := range []struct{ charset, label string }{{"ISO_IR 100", "cluster 1"}, {"ISO_IR 192", "Läsion"}} {
+		p := py[i]
+		if !slices.Equal(p.Charset, []string{want.charset}) || p.PatientName != "Müller^Jörg" || p.Segments[0].Label != want.label || p.Lossy != "01" {
+			t.Errorf("SEG %d: charset %v, patient %q, label %q, lossy %q; want %s, Müller^Jörg, %s, 01",
+				i, p.Charset, p.PatientName, p.Segments[0].Label, p.Lossy, want.charset, want.label)
+		}
+	}
+}
+
 // TestSEGCheckersCatchErrors makes sure the dciodvfy check of the tests
 // above can fail: a SEG without its Type 1 ContentLabel and with a segment
 // lacking its SegmentLabel must give errors.
