@@ -128,7 +128,9 @@ func readSignedTIFF(data []byte) (w, h int, px []float32, err error) {
 	}
 	bps := int(bits / 8)
 	rowBytes := w * bps
-	raw := make([]byte, 0, h*rowBytes)
+	// Nothing is allocated for the pixels before their data has been
+	// decoded: a small file cannot claim a huge image.
+	var raw []byte
 	for s := range strips {
 		off, cnt := int64(offs[s]), int64(counts[s])
 		if off+cnt > int64(len(data)) {
@@ -196,11 +198,14 @@ func tiffStrip(b []byte, comp uint32, want int) ([]byte, error) {
 		defer zr.Close()
 		r = zr
 	}
-	out := make([]byte, want)
-	if _, err := io.ReadFull(r, out); err != nil {
-		return nil, fmt.Errorf("decompressing to %d bytes: %w", want, err)
+	var out bytes.Buffer
+	if _, err := out.ReadFrom(io.LimitReader(r, int64(want))); err != nil {
+		return nil, fmt.Errorf("decompressing: %w", err)
 	}
-	return out, nil
+	if out.Len() != want {
+		return nil, fmt.Errorf("%d bytes after decompression, want %d", out.Len(), want)
+	}
+	return out.Bytes(), nil
 }
 
 // tiffValues reads the values of one 12-byte directory entry as uint32
