@@ -209,10 +209,17 @@ func evalProgress(w io.Writer, mode string) func(host.EvalEvent) {
 			_ = enc.Encode(line)
 		}
 	}
+	var last time.Time
 	return func(ev host.EvalEvent) {
 		switch ev.Kind {
 		case host.EvalStarted:
 			fmt.Fprintf(w, "evaluating %d images\n", ev.Total)
+		case host.EvalProgress:
+			// A line a minute about the image at work, for long runs.
+			if time.Since(last) >= time.Minute {
+				last = time.Now()
+				fmt.Fprintf(w, "  %s: %d/%d %s\n", ev.Name, ev.Iteration, ev.Iterations, ev.Message)
+			}
 		case host.EvalImageDone:
 			r := ev.Image
 			head := fmt.Sprintf("[%*d/%d] %s", len(fmt.Sprint(ev.Total)), ev.Done, ev.Total, r.Name)
