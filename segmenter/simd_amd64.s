@@ -4,7 +4,7 @@
 
 // AVX2+FMA float32 kernels. Each processes n elements, n a multiple of 8
 // (the Go wrappers in vec.go do the remainder), reads its constants from
-// the table simdConst (simd.go; one 32-byte row per constant, offsets
+// the table simdConst (simd_amd64.go; one 32-byte row per constant, offsets
 // below), and clobbers Y0–Y14.
 
 #define kAbs 0
@@ -38,31 +38,37 @@
 #define kISqrt2Pi 896
 #define kI127 928
 
-// EXP8 sets X = e^X (X clamped to [−87, 88]); N and T are scratch. Range
-// reduction X = n·ln2 + r, |r| ≤ ln2/2, then the degree-7 Taylor
-// polynomial of e^r and a 2^n built in the exponent bits. R8 = constants.
-#define EXP8(X, N, T) \
+// EXP8 sets X = e^X (X clamped to [−87, 88]); N, A, B, C and D are
+// scratch. Range reduction X = n·ln2 + r, |r| ≤ ln2/2, then the degree-7
+// Taylor polynomial of e^r by Estrin's scheme (short dependency chains) and
+// a 2^n built in the exponent bits. R8 = constants.
+#define EXP8(X, N, A, B, C, D) \
 	VMAXPS       kExpLo(R8), X, X; \
 	VMINPS       kExpHi(R8), X, X; \
 	VMULPS       kLog2e(R8), X, N; \
 	VROUNDPS     $0, N, N; \
 	VFNMADD231PS kLn2Hi(R8), N, X; \
 	VFNMADD231PS kLn2Lo(R8), N, X; \
-	VMOVUPS      kE7(R8), T; \
-	VFMADD213PS  kE6(R8), X, T; \
-	VFMADD213PS  kE5(R8), X, T; \
-	VFMADD213PS  kE4(R8), X, T; \
-	VFMADD213PS  kE3(R8), X, T; \
-	VFMADD213PS  kE2(R8), X, T; \
-	VFMADD213PS  kE1(R8), X, T; \
-	VFMADD213PS  kE0(R8), X, T; \
+	VADDPS       kOne(R8), X, A; \
+	VMOVUPS      kE3(R8), B; \
+	VFMADD213PS  kE2(R8), X, B; \
+	VMOVUPS      kE5(R8), C; \
+	VFMADD213PS  kE4(R8), X, C; \
+	VMOVUPS      kE7(R8), D; \
+	VFMADD213PS  kE6(R8), X, D; \
+	VMULPS       X, X, X; \
+	VFMADD231PS  B, X, A; \
+	VFMADD231PS  D, X, C; \
+	VMULPS       X, X, X; \
+	VFMADD231PS  C, X, A; \
 	VCVTPS2DQ    N, N; \
 	VPADDD       kI127(R8), N, N; \
 	VPSLLD       $23, N, N; \
-	VMULPS       N, T, X
+	VMULPS       N, A, X
 
 // PHI8 computes, for x in Y0: Y6 = Φ(x), Y4 = e^(−x²/2), using
-// erfc(z) = e^(−z²)·t·R(t), z = |x|/√2, t = 1/(1 + z/2). Scratch Y1–Y5.
+// erfc(z) = e^(−z²)·t·R(t), z = |x|/√2, t = 1/(1 + z/2), R by Estrin's
+// scheme. Scratch Y1–Y3, Y5, Y7–Y10.
 #define PHI8 \
 	VANDPS       kAbs(R8), Y0, Y1; \
 	VMULPS       kISqrt2(R8), Y1, Y1; \
@@ -70,21 +76,29 @@
 	VFMADD231PS  kHalf(R8), Y1, Y2; \
 	VMOVUPS      kOne(R8), Y3; \
 	VDIVPS       Y2, Y3, Y2; \
-	VMOVUPS      kR10(R8), Y3; \
-	VFMADD213PS  kR9(R8), Y2, Y3; \
-	VFMADD213PS  kR8(R8), Y2, Y3; \
-	VFMADD213PS  kR7(R8), Y2, Y3; \
-	VFMADD213PS  kR6(R8), Y2, Y3; \
-	VFMADD213PS  kR5(R8), Y2, Y3; \
-	VFMADD213PS  kR4(R8), Y2, Y3; \
-	VFMADD213PS  kR3(R8), Y2, Y3; \
-	VFMADD213PS  kR2(R8), Y2, Y3; \
-	VFMADD213PS  kR1(R8), Y2, Y3; \
+	VMOVUPS      kR1(R8), Y3; \
 	VFMADD213PS  kR0(R8), Y2, Y3; \
+	VMOVUPS      kR3(R8), Y5; \
+	VFMADD213PS  kR2(R8), Y2, Y5; \
+	VMOVUPS      kR5(R8), Y6; \
+	VFMADD213PS  kR4(R8), Y2, Y6; \
+	VMOVUPS      kR7(R8), Y7; \
+	VFMADD213PS  kR6(R8), Y2, Y7; \
+	VMOVUPS      kR9(R8), Y8; \
+	VFMADD213PS  kR8(R8), Y2, Y8; \
+	VMULPS       Y2, Y2, Y9; \
+	VFMADD231PS  Y5, Y9, Y3; \
+	VFMADD231PS  Y7, Y9, Y6; \
+	VMOVUPS      kR10(R8), Y5; \
+	VFMADD213PS  Y8, Y9, Y5; \
+	VMULPS       Y9, Y9, Y10; \
+	VFMADD231PS  Y6, Y10, Y3; \
+	VMULPS       Y10, Y10, Y10; \
+	VFMADD231PS  Y5, Y10, Y3; \
 	VMULPS       Y1, Y1, Y4; \
 	VXORPS       Y5, Y5, Y5; \
 	VSUBPS       Y4, Y5, Y4; \
-	EXP8(Y4, Y5, Y6); \
+	EXP8(Y4, Y5, Y6, Y7, Y8, Y9); \
 	VMULPS       Y2, Y3, Y3; \
 	VMULPS       Y4, Y3, Y3; \
 	VMULPS       kHalf(R8), Y3, Y3; \
@@ -169,7 +183,7 @@ TEXT ·expShiftAVX(SB), NOSPLIT, $0-36
 esloop:
 	VMOVUPS (SI), Y4
 	VSUBPS  Y9, Y4, Y4
-	EXP8(Y4, Y5, Y6)
+	EXP8(Y4, Y5, Y6, Y7, Y8, Y11)
 	VMOVUPS Y4, (SI)
 	VADDPS  Y4, Y10, Y10
 	ADDQ    $32, SI
@@ -195,7 +209,7 @@ TEXT ·expSubVecAVX(SB), NOSPLIT, $0-48
 evloop:
 	VMOVUPS (SI), Y4
 	VSUBPS  (DX), Y4, Y4
-	EXP8(Y4, Y5, Y6)
+	EXP8(Y4, Y5, Y6, Y7, Y8, Y9)
 	VMOVUPS Y4, (DI)
 	VADDPS  (BX), Y4, Y4
 	VMOVUPS Y4, (BX)
