@@ -204,7 +204,7 @@ func dicomUnit(s *dicomio.Series) *unit {
 		u.warnings = append(u.warnings, fmt.Sprintf("the series holds %d volumes (time points); only the first was segmented", s.Volumes))
 	}
 	if err := s.VolumeErr; err != nil && !errors.Is(err, dicomio.ErrGantryTilt) {
-		u.bad = fmt.Errorf("series %s is not a volume: %w", s.Key, err)
+		u.bad = err // a *dicomio.VolumeError, which names the series
 	}
 	return u
 }

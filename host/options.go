@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mmcseg/mmcseg/sdk"
 )
 
 // Format is an output format of `mmcseg segment`.
@@ -66,6 +68,13 @@ type Options struct {
 	// on PATH) or a path to an executable (anything with a path
 	// separator). "" means DefaultPlugin.
 	Plugin string
+	// Segmenter, if set, is used instead of a plugin executable: a Go
+	// implementation served inside this process (sdk.ServeInProcess), one
+	// per job slot, over the same wire path. Plugin and PluginSHA256 are
+	// then ignored. A crash of the segmenter is a crash of the caller. With
+	// Jobs > 1 every slot serves the same value, which must then be safe
+	// for concurrent use.
+	Segmenter sdk.Segmenter
 	// PluginSHA256 pins the plugin executable to this hex SHA-256; a
 	// different file is refused before it is started.
 	PluginSHA256 string

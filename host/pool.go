@@ -14,6 +14,8 @@ import (
 type slot struct {
 	path string
 	opts sdk.ClientOptions
+	// impl, if set, is served in process instead of starting path.
+	impl sdk.Segmenter
 
 	mu       sync.Mutex
 	p        *sdk.Plugin
@@ -32,7 +34,13 @@ func (s *slot) plugin(ctx context.Context) (*sdk.Plugin, error) {
 		s.p = nil
 		s.restarts++
 	}
-	p, err := sdk.Open(ctx, s.path, s.opts)
+	var p *sdk.Plugin
+	var err error
+	if s.impl != nil {
+		p, err = sdk.ServeInProcess(ctx, s.impl, s.opts)
+	} else {
+		p, err = sdk.Open(ctx, s.path, s.opts)
+	}
 	if err != nil {
 		return nil, err
 	}

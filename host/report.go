@@ -93,9 +93,10 @@ type SeriesReport struct {
 	PatientID         string `json:"patient_id,omitempty"`
 	Modality          string `json:"modality"`
 	Description       string `json:"description,omitempty"`
-	// Dir is the series folder (absolute); not stored in report.json,
-	// whose place says it.
-	Dir string `json:"-"`
+	// Dir is the series folder (absolute). It is left out of the
+	// report.json inside that folder (whose place says it) and set when
+	// one is read.
+	Dir string `json:"dir,omitempty"`
 	// Inputs are the files the series was read from.
 	Inputs []string `json:"inputs"`
 

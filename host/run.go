@@ -262,18 +262,6 @@ func selectUnits(units []*unit, filter []string, shard Shard) ([]*unit, error) {
 // resolves the parameters against its description.
 func (b *batch) startPlugin(ctx context.Context) error {
 	o := &b.opts
-	dirs := o.PluginDirs
-	if dirs == nil {
-		dirs = SearchPath()
-	}
-	path, err := FindPlugin(o.Plugin, dirs)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPluginStart, err)
-	}
-	sum, err := FileSHA256(path)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPluginStart, err)
-	}
 	copts := sdk.ClientOptions{
 		Logger:            b.logger,
 		StartTimeout:      o.StartTimeout,
@@ -284,16 +272,30 @@ func (b *batch) startPlugin(ctx context.Context) error {
 			"OPENBLAS_NUM_THREADS=" + strconv.Itoa(b.threads),
 		},
 	}
-	if o.PluginSHA256 != "" {
-		want, _ := parseSHA256(o.PluginSHA256)
-		if !strings.EqualFold(sum, strings.TrimSpace(o.PluginSHA256)) {
-			return fmt.Errorf("%w: %s has SHA-256 %s, not the pinned %s", ErrPluginStart, path, sum, strings.TrimSpace(o.PluginSHA256))
+	path, sum := "in-process", ""
+	if o.Segmenter == nil {
+		dirs := o.PluginDirs
+		if dirs == nil {
+			dirs = SearchPath()
 		}
-		copts.SHA256 = want
+		var err error
+		if path, err = FindPlugin(o.Plugin, dirs); err != nil {
+			return fmt.Errorf("%w: %w", ErrPluginStart, err)
+		}
+		if sum, err = FileSHA256(path); err != nil {
+			return fmt.Errorf("%w: %w", ErrPluginStart, err)
+		}
+		if o.PluginSHA256 != "" {
+			want, _ := parseSHA256(o.PluginSHA256)
+			if !strings.EqualFold(sum, strings.TrimSpace(o.PluginSHA256)) {
+				return fmt.Errorf("%w: %s has SHA-256 %s, not the pinned %s", ErrPluginStart, path, sum, strings.TrimSpace(o.PluginSHA256))
+			}
+			copts.SHA256 = want
+		}
 	}
 	b.pluginPath = path
 	for range o.Jobs {
-		b.slots = append(b.slots, &slot{path: path, opts: copts})
+		b.slots = append(b.slots, &slot{path: path, opts: copts, impl: o.Segmenter})
 	}
 	p, err := b.slots[0].plugin(ctx)
 	if err != nil {
@@ -402,7 +404,11 @@ func (b *batch) series(ctx context.Context, sl *slot, u *unit, index, total int)
 	info := u.info
 	info.Threads = b.threads
 	if err := b.desc.CheckSeries(info); err != nil {
-		return fail(fmt.Errorf("plugin %s does not take this series: %w", b.desc.Name, err))
+		hint := ""
+		if u.source != SourceDICOM && b.opts.Modality == "" {
+			hint = " (NIfTI and image files carry no modality: say which with --modality, e.g. CT)"
+		}
+		return fail(fmt.Errorf("plugin %s does not take this series: %w%s", b.desc.Name, err, hint))
 	}
 
 	// Memory: a series larger than the whole budget runs alone.
@@ -507,7 +513,9 @@ func (b *batch) series(ctx context.Context, sl *slot, u *unit, index, total int)
 	r.Outcome = OutcomeOK
 	r.Timings.Write = time.Since(tWrite).Seconds()
 	r.Timings.Total = time.Since(t0).Seconds()
-	data, err := json.MarshalIndent(r, "", "  ")
+	stored := r
+	stored.Dir = ""
+	data, err := json.MarshalIndent(stored, "", "  ")
 	if err == nil {
 		err = writeFileAtomic(filepath.Join(u.dir, ReportName), append(data, '\n'))
 	}
