@@ -7,10 +7,13 @@
 // channels is stored channel-last as [H·W][C] (token-major), the layout the
 // matrix products want. They are generic over float32 and float64: models
 // run in float32, and the tests run the very same code in float64 to check
-// every backward pass against central finite differences. Only the
-// transcendental functions differ between the two: float64 uses package
-// math, float32 uses this package's own exp and erf, which the tests bound
-// against package math.
+// every backward pass against central finite differences. What differs
+// between the two is below the kernels, in their row primitives (vec.go):
+// float64 runs plain Go loops and package math; float32 runs this package's
+// own exp and erf and, on amd64 with AVX2 and FMA (unless built with the
+// purego tag), the assembly kernels of simd_amd64.s. The tests bound the
+// float32 path against the float64 one and the assembly against the Go
+// loops, kernel by kernel.
 //
 // An Engine carries the thread count and the BLAS implementation. Every
 // kernel splits its work into the same fixed, contiguous parts for a given
