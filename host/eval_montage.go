@@ -65,11 +65,12 @@ func writeWorstMontage(path string, rep *EvalReport, n int, offset float64) erro
 			return err
 		}
 		at := image.Pt((i%cols)*evalTile, (i/cols)*(evalTile+evalCaption))
-		draw.Draw(out, tile.Bounds().Add(at), tile, image.Point{}, draw.Src)
-		line1 := fmt.Sprintf("%s  dsc %.3f", r.Name, float64(r.Scores[ScoreDeployable].DSC))
-		line2 := ""
+		centre := image.Pt((evalTile-tile.Rect.Dx())/2, (evalTile-tile.Rect.Dy())/2)
+		draw.Draw(out, tile.Bounds().Add(at.Add(centre)), tile, image.Point{}, draw.Src)
+		line1 := r.Name
+		line2 := fmt.Sprintf("DSC deployable %.3f", float64(r.Scores[ScoreDeployable].DSC))
 		if s, ok := r.Scores[ScorePaper]; ok {
-			line2 = fmt.Sprintf("paper dsc %.3f", float64(s.DSC))
+			line2 += fmt.Sprintf(" paper %.3f", float64(s.DSC))
 		}
 		evalText(out, at.X+4, at.Y+evalTile+13, line1)
 		evalText(out, at.X+4, at.Y+evalTile+27, line2)
@@ -81,7 +82,7 @@ func writeWorstMontage(path string, rep *EvalReport, n int, offset float64) erro
 	return evalWriteFileAtomic(path, b.Bytes())
 }
 
-// evalTileImage draws one image scaled into an evalTile square with the
+// evalTileImage draws one image scaled to fit an evalTile square, with the
 // outlines of its reference and predictions.
 func evalTileImage(outDir string, r EvalImage, modality string, offset float64) (*image.RGBA, error) {
 	im, err := readEvalImage(r.Image, offset)
@@ -100,7 +101,7 @@ func evalTileImage(outDir string, r EvalImage, modality string, offset float64) 
 	tw, th := max(1, int(float64(w)*scale)), max(1, int(float64(h)*scale))
 	sx := func(x int) int { return min(int((float64(x)+0.5)/scale), w-1) }
 	sy := func(y int) int { return min(int((float64(y)+0.5)/scale), h-1) }
-	tile := image.NewRGBA(image.Rect(0, 0, evalTile, evalTile))
+	tile := image.NewRGBA(image.Rect(0, 0, tw, th))
 	lo, hi := evalDisplayRange(im, modality)
 	for y := range th {
 		for x := range tw {
