@@ -94,8 +94,10 @@ type Options struct {
 	// process; 0 means 1.
 	Jobs int
 	// Threads is how many threads each plugin may use; 0 means the CPUs
-	// divided by Jobs. Jobs × Threads never exceeds the CPUs: a larger
-	// value is lowered, with a warning in the report.
+	// divided by Jobs. The CPUs are runtime.GOMAXPROCS(0): the CPUs the
+	// process may run on, within a container's CPU limit. Jobs × Threads
+	// never exceeds them: a larger value is lowered, with a warning in the
+	// report.
 	Threads int
 	// MemoryBudget bounds the bytes the series in flight may hold at once
 	// in this process (labels and slices, estimated from rows × columns ×

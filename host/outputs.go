@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/mmcseg/mmcseg/dicomio"
 	"github.com/mmcseg/mmcseg/geom"
 	"github.com/mmcseg/mmcseg/nifti"
 	"github.com/mmcseg/mmcseg/sdk"
@@ -65,19 +66,25 @@ func writeOutputs(ctx context.Context, staging string, j outputJob) ([]Output, [
 			case u.source != SourceDICOM:
 				warns = append(warns, fmt.Sprintf("seg: not written: a %s input has no DICOM images for a SEG to reference (use nifti or png)", u.source))
 				continue
-			case u.dicom.SeriesInstanceUID == "":
-				warns = append(warns, "seg: not written: the source has no SOP/Series Instance UIDs for a SEG to reference; use --format nifti")
-				continue
 			case j.seg == nil:
 				warns = append(warns, "seg: not written: "+ErrSEGUnavailable.Error())
 				continue
 			}
 			if err := j.seg.WriteSEG(ctx, filepath.Join(staging, SEGName), u.dicom, j.labels, j.segments, j.meta); err != nil {
-				if w, ok := segWarning(err); ok {
-					warns = append(warns, "seg: not written: "+w)
+				var sw *SEGWarnings
+				switch {
+				case errors.As(err, &sw):
+					for _, w := range sw.Warnings {
+						warns = append(warns, "seg: "+w)
+					}
+				case errors.Is(err, dicomio.ErrEmptyMask) || errors.Is(err, dicomio.ErrUnreferenceable):
+					// Policies of the SEG writer, not failures: the
+					// other outputs stand.
+					warns = append(warns, "seg: not written: "+err.Error())
 					continue
+				default:
+					return nil, nil, fmt.Errorf("writing %s: %w", SEGName, err)
 				}
-				return nil, nil, fmt.Errorf("writing %s: %w", SEGName, err)
 			}
 			if err := add(string(FormatSEG), SEGName); err != nil {
 				return nil, nil, err
@@ -141,20 +148,6 @@ func writeOutputs(ctx context.Context, staging string, j outputJob) ([]Output, [
 		}
 	}
 	return outs, warns, nil
-}
-
-// segWarnings are SEG writer errors that mean "no SEG for this series"
-// rather than a failure (an empty mask, a source that cannot be
-// referenced); registered by the SEG integration.
-var segWarnings []error
-
-func segWarning(err error) (string, bool) {
-	for _, w := range segWarnings {
-		if errors.Is(err, w) {
-			return err.Error(), true
-		}
-	}
-	return "", false
 }
 
 func labelTable(segs []sdk.SegmentInfo) nifti.LabelTable {

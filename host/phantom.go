@@ -152,10 +152,14 @@ func WritePhantom(ctx context.Context, dir string, o PhantomOptions) (*Phantom, 
 				hu[j*o.Columns+i] = sum / 9
 			}
 		}
-		if o.Noise > 0 {
-			for i := k * n; i < (k+1)*n; i++ {
-				ph.HU[i] = float32(math.Round(float64(ph.HU[i]) + o.Noise*rng.NormFloat64()))
+		// Noise, then what 12 stored bits with intercept −1024 can hold:
+		// HU then equals the values in the files exactly.
+		for i := range hu {
+			v := float64(hu[i])
+			if o.Noise > 0 {
+				v += o.Noise * rng.NormFloat64()
 			}
+			hu[i] = float32(min(max(math.Round(v), -1024), 3071))
 		}
 	}
 	now := time.Now()
@@ -169,7 +173,7 @@ func WritePhantom(ctx context.Context, dir string, o PhantomOptions) (*Phantom, 
 		pos := ph.Grid.SlicePosition(k)
 		px := make([]byte, 2*n)
 		for i, v := range ph.HU[k*n : (k+1)*n] {
-			binary.LittleEndian.PutUint16(px[2*i:], uint16(min(max(v+1024, 0), 4095)))
+			binary.LittleEndian.PutUint16(px[2*i:], uint16(v+1024))
 		}
 		ds := dicomio.NewDataset(
 			dicomio.NewStrings(tag.SpecificCharacterSet, dicomio.VRCS, "ISO_IR 100"),

@@ -80,10 +80,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	// 3. Plugin and parameters.
+	defer b.closePlugins() // also when the parameters are refused
 	if err := b.startPlugin(ctx); err != nil {
 		return rep, err
 	}
-	defer b.closePlugins()
 	rep.Plugin, rep.Params = b.plugin, b.params
 
 	// 4. Series.
@@ -182,7 +182,9 @@ func newBatch(opts Options) (*batch, error) {
 	if o.Jobs < 0 || o.Threads < 0 {
 		return nil, fmt.Errorf("%w: jobs and threads cannot be negative", ErrOptions)
 	}
-	cpus := runtime.NumCPU()
+	// GOMAXPROCS follows the CPU affinity and, since Go 1.25, a
+	// container's CPU limit: the CPUs this process may really use.
+	cpus := runtime.GOMAXPROCS(0)
 	if o.Jobs == 0 {
 		o.Jobs = 1
 	}
@@ -494,7 +496,11 @@ func (b *batch) series(ctx context.Context, sl *slot, u *unit, index, total int)
 		return fail(err)
 	}
 	r.Warnings = append(r.Warnings, warns...)
-	if len(outs) == 0 {
+	if len(outs) == 0 && !slices.ContainsFunc(r.Segments, func(s SegmentReport) bool { return s.Voxels > 0 }) && len(r.Segments) > 0 {
+		// An empty mask with only SEG asked for: the SEG writer's policy
+		// is no SEG, and that is the result.
+		r.Warnings = append(r.Warnings, "the mask is empty: no output written")
+	} else if len(outs) == 0 {
 		return fail(fmt.Errorf("none of the formats asked for (%s) applies to this series", joinFormats(b.opts.Formats)))
 	}
 	if err := ctx.Err(); err != nil {
