@@ -25,7 +25,7 @@ type DemoOptions struct {
 	// outputs; "demo-out" when empty.
 	OutDir string
 	// Plugin and Params as in Options; the zero values mean mmcformer with
-	// DemoParams.
+	// DemoParams (so do "mmcformer" and nil Params).
 	Plugin string
 	Params map[string]string
 	// Phantom sizes the phantom (zero: the default 256×256×16).
@@ -63,9 +63,9 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoResult, error) {
 	}
 	if o.Plugin == "" {
 		o.Plugin = DefaultPlugin
-		if o.Params == nil {
-			o.Params = DemoParams
-		}
+	}
+	if o.Plugin == DefaultPlugin && o.Params == nil {
+		o.Params = DemoParams
 	}
 	if o.Phantom.PatientID == "" {
 		o.Phantom.PatientID = "PHANTOM"

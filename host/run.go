@@ -369,13 +369,22 @@ func (b *batch) series(ctx context.Context, sl *slot, u *unit, index, total int)
 	r = b.newSeriesReport(u)
 	r.Started = t0
 	ev := Event{Series: u.key, Index: index, Slices: u.info.Slices}
-	start := ev
-	start.Kind, start.Dir, start.Description, start.Modality = EventSeriesStarted, u.dir, u.info.Description, u.info.Modality
-	b.emit(start)
+	// series_started goes out once the series holds its memory and
+	// really starts, or just before series_done when it ends earlier.
+	begun := false
+	begin := func() {
+		if !begun {
+			begun = true
+			start := ev
+			start.Kind, start.Dir, start.Description, start.Modality = EventSeriesStarted, u.dir, u.info.Description, u.info.Modality
+			b.emit(start)
+		}
+	}
 	defer func() {
 		if r.Outcome != OutcomeSkipped {
 			r.Timings.Total = time.Since(t0).Seconds()
 		}
+		begin()
 		done := ev
 		done.Kind, done.Result = EventSeriesDone, &r
 		b.emit(done)
@@ -419,6 +428,7 @@ func (b *batch) series(ctx context.Context, sl *slot, u *unit, index, total int)
 		return fail(err)
 	}
 	defer b.mem.Release(need)
+	begin()
 
 	src, err := openSource(ctx, u, b.opts.Image)
 	if err != nil {
