@@ -20,7 +20,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "demo-out", "output `DIR`")
 	plugin := fs.String("plugin", host.DefaultPlugin, "plugin `NAME` or PATH")
 	params := paramFlag{}
-	fs.Var(params, "param", "plugin parameter `name=value` (repeatable); with none, mmcformer runs with size=129 iterations=30")
+	fs.Var(params, "param", "plugin parameter `name=value` (repeatable); with none, mmcformer runs with size=129 dim=32 clusters=32 iterations=30")
 	slices := fs.Int("slices", 16, "slices of the phantom")
 	side := fs.Int("side", 256, "rows and columns of the phantom")
 	progress := fs.String("progress", "auto", "progress display: auto, bars, plain or json")

@@ -26,6 +26,7 @@ var testPlugins = map[string]string{
 	"probe":     "./sdk/plugintest/testdata/probe",
 	"crash":     "./sdk/plugintest/testdata/crash",
 	"garbage":   "./sdk/plugintest/testdata/garbage",
+	"hang":      "./sdk/plugintest/testdata/hang",
 }
 
 // install builds mmcseg and the named plugins and puts them side by side in
@@ -273,4 +274,9 @@ func phantom(t *testing.T, dir string, o host.PhantomOptions) *host.Phantom {
 		t.Fatal(err)
 	}
 	return ph
+}
+
+// execPython runs a Python script with arguments.
+func execPython(py, script string, args ...string) ([]byte, error) {
+	return exec.Command(py, append([]string{"-c", script}, args...)...).CombinedOutput()
 }

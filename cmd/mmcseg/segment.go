@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -39,58 +42,67 @@ the batch could not run (no series, plugin missing, interrupted), 2 usage
 error (including parameters the plugin rejects), 3 some series failed.
 `
 
-func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// segmentFlags are the flags of `mmcseg segment`.
+type segmentFlags struct {
+	out, plugin, pluginSum, formats, progress, shard, modality, reportFile string
+	series                                                                 stringList
+	params                                                                 paramFlag
+	jobs, threads                                                          int
+	memory                                                                 int64
+	force, quiet, offset16, verbose                                        bool
+	timeout                                                                time.Duration
+}
+
+// newSegmentFlags defines the flags of `mmcseg segment` on a new flag set.
+func newSegmentFlags(stderr io.Writer) (*flag.FlagSet, *segmentFlags) {
 	fs := newFlagSet("segment", "IN... --out DIR", stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mmcseg segment [flags] IN... --out DIR\n\n%s\n\nFlags:\n", commands["segment"].summary)
 		fs.PrintDefaults()
 		fmt.Fprint(stderr, segmentHelp)
 	}
-	out := fs.String("out", "", "output `DIR` (required)")
-	plugin := fs.String("plugin", host.DefaultPlugin, "plugin `NAME` (mmcseg-plugin-NAME beside mmcseg, on $MMCSEG_PLUGIN_PATH or on $PATH) or PATH to an executable")
-	pluginSum := fs.String("plugin-sha256", "", "refuse to run a plugin executable whose SHA-256 is not `HEX`")
-	formats := fs.String("format", "seg,nifti", "outputs to write: a comma-separated list of seg, nifti, png")
-	var series stringList
-	fs.Var(&series, "series", "segment only the series with this SeriesInstanceUID `UID` (repeatable)")
-	jobs := fs.Int("jobs", 1, "series run at once, each with its own plugin process")
-	threads := fs.Int("threads", 0, "threads per plugin (0: CPUs / jobs; jobs × threads never exceeds the CPUs)")
-	params := paramFlag{}
-	fs.Var(params, "param", "plugin parameter `name=value` (repeatable), checked against the plugin's description")
-	force := fs.Bool("force", false, "rewrite series that already have a complete result")
-	quiet := fs.Bool("quiet", false, "print only errors and the summary")
-	progress := fs.String("progress", "auto", "progress display: auto (bars on a terminal, else plain), bars, plain or json (JSON lines on stderr)")
-	shard := fs.String("shard", "", "process only shard `i/n` of the series (0 ≤ i < n), split by a stable hash of the SeriesInstanceUID")
-	modality := fs.String("modality", "", "DICOM `modality` (CT, MR, …) given to plugins for NIfTI and image inputs")
-	offset16 := fs.Bool("signed-offset-16", false, "16-bit grey images store a signed value + 32768 (e.g. Kaggle lung CT PNGs)")
-	memory := fs.Int64("memory", host.DefaultMemoryBudget>>20, "`MiB` the series in flight may hold in mmcseg at once (plugins' own memory not counted)")
-	timeout := fs.Duration("timeout", 0, "declare a plugin hung after this long without any message (0: the sdk default, 10m)")
-	reportFile := fs.String("report", "", "also write the batch report as JSON to `FILE`")
-	verbose := fs.Bool("v", false, "show the plugins' log on stderr")
-	inputs, code, ok := parseFlags(fs, args)
-	if !ok {
-		return code
-	}
-	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "mmcseg segment: "+format+"\n", a...)
-		return exitUsage
-	}
+	f := &segmentFlags{params: paramFlag{}}
+	fs.StringVar(&f.out, "out", "", "output `DIR` (required)")
+	fs.StringVar(&f.plugin, "plugin", host.DefaultPlugin, "plugin `NAME` (mmcseg-plugin-NAME beside mmcseg, on $MMCSEG_PLUGIN_PATH or on $PATH) or PATH to an executable")
+	fs.StringVar(&f.pluginSum, "plugin-sha256", "", "refuse to run a plugin executable whose SHA-256 is not `HEX`")
+	fs.StringVar(&f.formats, "format", "seg,nifti", "outputs to write: a comma-separated list of seg, nifti, png")
+	fs.Var(&f.series, "series", "segment only the series with this SeriesInstanceUID `UID` (repeatable)")
+	fs.IntVar(&f.jobs, "jobs", 1, "series run at once, each with its own plugin process")
+	fs.IntVar(&f.threads, "threads", 0, "threads per plugin (0: CPUs / jobs; jobs × threads never exceeds the CPUs)")
+	fs.Var(f.params, "param", "plugin parameter `name=value` (repeatable), checked against the plugin's description")
+	fs.BoolVar(&f.force, "force", false, "rewrite series that already have a complete result")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only errors and the summary")
+	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (bars on a terminal, else plain), bars, plain or json (JSON lines on stderr)")
+	fs.StringVar(&f.shard, "shard", "", "process only shard `i/n` of the series (0 ≤ i < n), split by a stable hash of the SeriesInstanceUID")
+	fs.StringVar(&f.modality, "modality", "", "DICOM `modality` (CT, MR, …) given to plugins for NIfTI and image inputs")
+	fs.BoolVar(&f.offset16, "signed-offset-16", false, "16-bit grey images store a signed value + 32768 (e.g. Kaggle lung CT PNGs)")
+	fs.Int64Var(&f.memory, "memory", host.DefaultMemoryBudget>>20, "`MiB` the series in flight may hold in mmcseg at once (plugins' own memory not counted)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "declare a plugin hung after this long without any message (0: the sdk default, 10m)")
+	fs.StringVar(&f.reportFile, "report", "", "also write the batch report as JSON to `FILE`")
+	fs.BoolVar(&f.verbose, "v", false, "show the plugins' log on stderr")
+	return fs, f
+}
+
+// options checks the flags and turns them into host.Options (without
+// Events and Logger) and the progress mode.
+func (f *segmentFlags) options(inputs []string, stderr io.Writer) (host.Options, host.ProgressMode, error) {
+	var o host.Options
 	if len(inputs) == 0 {
-		fs.Usage()
-		return exitUsage
+		return o, "", errors.New("no input given")
 	}
-	if *out == "" {
-		return usage("--out DIR is required")
+	if f.out == "" {
+		return o, "", errors.New("--out DIR is required")
 	}
-	fmts, err := host.ParseFormats(*formats)
+	fmts, err := host.ParseFormats(f.formats)
 	if err != nil {
-		return usage("%v", err)
+		return o, "", err
 	}
-	sh, err := host.ParseShard(*shard)
+	sh, err := host.ParseShard(f.shard)
 	if err != nil {
-		return usage("--shard: %v", err)
+		return o, "", fmt.Errorf("--shard: %w", err)
 	}
-	mode := host.ProgressMode(*progress)
-	switch *progress {
+	mode := host.ProgressMode(f.progress)
+	switch f.progress {
 	case "auto":
 		mode = host.ProgressPlain
 		if isTerminal(stderr) {
@@ -98,57 +110,77 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	case "bars", "plain", "json":
 	default:
-		return usage("--progress must be auto, bars, plain or json, not %q", *progress)
+		return o, "", fmt.Errorf("--progress must be auto, bars, plain or json, not %q", f.progress)
 	}
-	if *quiet && *progress != "json" {
+	if f.quiet && f.progress != "json" {
 		mode = host.ProgressQuiet
 	}
-	if *jobs < 1 || *threads < 0 || *memory < 1 {
-		return usage("--jobs and --memory must be at least 1, --threads at least 0")
+	if f.jobs < 1 || f.threads < 0 || f.memory < 1 || f.timeout < 0 {
+		return o, "", errors.New("--jobs and --memory must be at least 1, --threads and --timeout at least 0")
 	}
+	if f.pluginSum != "" {
+		if b, err := hex.DecodeString(f.pluginSum); err != nil || len(b) != 32 {
+			return o, "", fmt.Errorf("--plugin-sha256 %q is not 64 hex digits", f.pluginSum)
+		}
+	}
+	return host.Options{
+		Inputs:            inputs,
+		OutDir:            f.out,
+		Plugin:            f.plugin,
+		PluginSHA256:      f.pluginSum,
+		Params:            f.params,
+		Formats:           fmts,
+		Series:            f.series,
+		Shard:             sh,
+		Jobs:              f.jobs,
+		Threads:           f.threads,
+		MemoryBudget:      f.memory << 20,
+		Force:             f.force,
+		Modality:          strings.ToUpper(f.modality),
+		Image:             host.ImageOptions{SignedOffset16: f.offset16},
+		InactivityTimeout: f.timeout,
+		ToolVersion:       version,
+	}, mode, nil
+}
 
+func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, f := newSegmentFlags(stderr)
+	inputs, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	if len(inputs) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	opts, mode, err := f.options(inputs, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mmcseg segment: %v\n", err)
+		return exitUsage
+	}
 	pr := host.NewProgress(stderr, mode)
-	if f, ok := stderr.(*os.File); ok && mode == host.ProgressBars {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+	if file, ok := stderr.(*os.File); ok && mode == host.ProgressBars {
+		if w, _, err := term.GetSize(int(file.Fd())); err == nil {
 			pr.Width = w
 		}
 	}
 	level := slog.LevelWarn
-	if *verbose {
+	if f.verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if mode == host.ProgressBars && !*verbose {
+	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if mode == host.ProgressBars && !f.verbose {
 		// Log lines would tear the bars; the report keeps the warnings.
-		logger = slog.New(slog.DiscardHandler)
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	opts := host.Options{
-		Inputs:            inputs,
-		OutDir:            *out,
-		Plugin:            *plugin,
-		PluginSHA256:      *pluginSum,
-		Params:            params,
-		Formats:           fmts,
-		Series:            series,
-		Shard:             sh,
-		Jobs:              *jobs,
-		Threads:           *threads,
-		MemoryBudget:      *memory << 20,
-		Force:             *force,
-		Modality:          strings.ToUpper(*modality),
-		Image:             host.ImageOptions{SignedOffset16: *offset16},
-		Events:            pr.Event,
-		Logger:            logger,
-		InactivityTimeout: *timeout,
-		ToolVersion:       version,
-	}
+	opts.Events = pr.Event
 	rep, err := host.Run(ctx, opts)
 	pr.Close()
 	if rep != nil && len(rep.Series) > 0 {
-		host.WriteSummary(stdout, rep, *out)
+		host.WriteSummary(stdout, rep, f.out)
 	}
-	if rep != nil && *reportFile != "" {
-		if werr := writeJSONFile(*reportFile, rep); werr != nil {
+	if rep != nil && f.reportFile != "" {
+		if werr := writeJSONFile(f.reportFile, rep); werr != nil {
 			fmt.Fprintf(stderr, "mmcseg segment: writing --report: %v\n", werr)
 		}
 	}
@@ -168,7 +200,7 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitFailed
 	}
 	if len(rep.Series) == 0 {
-		fmt.Fprintf(stderr, "mmcseg segment: shard %s holds none of the %d series found; nothing to do\n", sh, rep.Found)
+		fmt.Fprintf(stderr, "mmcseg segment: shard %s holds none of the %d series found; nothing to do\n", opts.Shard, rep.Found)
 		return exitOK
 	}
 	failed := rep.Count(host.OutcomeFailed) + rep.Count(host.OutcomeCancelled)
