@@ -369,6 +369,7 @@ func (b *batch) series(ctx context.Context, sl *slot, u *unit, index, total int)
 	r = b.newSeriesReport(u)
 	r.Started = t0
 	ev := Event{Series: u.key, Index: index, Slices: u.info.Slices}
+	var held int64 // memory held from the budget
 	// series_started goes out once the series holds its memory and
 	// really starts, or just before series_done when it ends earlier.
 	begun := false
@@ -388,6 +389,11 @@ func (b *batch) series(ctx context.Context, sl *slot, u *unit, index, total int)
 		done := ev
 		done.Kind, done.Result = EventSeriesDone, &r
 		b.emit(done)
+		// Released only now, so that no series starts before this one
+		// has said it is done.
+		if held > 0 {
+			b.mem.Release(held)
+		}
 	}()
 	fail := func(err error) SeriesReport {
 		r.Outcome, r.Error = OutcomeFailed, err.Error()
@@ -427,7 +433,7 @@ func (b *batch) series(ctx context.Context, sl *slot, u *unit, index, total int)
 	if err := b.mem.Acquire(ctx, need); err != nil {
 		return fail(err)
 	}
-	defer b.mem.Release(need)
+	held = need
 	begin()
 
 	src, err := openSource(ctx, u, b.opts.Image)
