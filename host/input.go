@@ -84,7 +84,18 @@ func stem(path string) string {
 // gather finds the series under inputs: DICOM through dicomio.Scan, NIfTI
 // files and 2D images by extension (in folders, those that Scan found not
 // to be DICOM). Files that are none of these are returned as skipped.
+// Everything inside the output folder is left out, so that an output
+// folder inside an input folder does not feed a run's results to the next.
 func gather(ctx context.Context, opts *Options) ([]*unit, []SkippedInput, error) {
+	out := opts.OutDir // absolute (newBatch)
+	inOut := func(p string) bool {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return false
+		}
+		rel, err := filepath.Rel(out, abs)
+		return err == nil && filepath.IsLocal(rel)
+	}
 	var dicomPaths, files []string
 	for _, in := range opts.Inputs {
 		fi, err := os.Stat(in)
@@ -105,9 +116,14 @@ func gather(ctx context.Context, opts *Options) ([]*unit, []SkippedInput, error)
 			return nil, nil, err
 		}
 		for _, s := range res.Series {
-			units = append(units, dicomUnit(s))
+			if !slices.ContainsFunc(s.Slices, func(r dicomio.SliceRef) bool { return inOut(r.Path) }) {
+				units = append(units, dicomUnit(s))
+			}
 		}
 		for _, sk := range res.Skipped {
+			if inOut(sk.Path) {
+				continue
+			}
 			if errors.Is(sk.Err, dicomio.ErrNotDICOM) && (niftiExt(sk.Path) != "" || IsImageFile(sk.Path)) {
 				files = append(files, sk.Path)
 				continue
@@ -120,6 +136,7 @@ func gather(ctx context.Context, opts *Options) ([]*unit, []SkippedInput, error)
 	for _, f := range files {
 		have[f] = true
 	}
+	files = slices.DeleteFunc(files, inOut)
 	slices.Sort(files)
 	files = slices.Compact(files)
 	for _, f := range files {

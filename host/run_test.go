@@ -258,3 +258,22 @@ func TestRunBadParams(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOutputInsideInput: an output folder inside the input folder is not
+// read as input, so a second run does not segment the first run's masks
+// and previews.
+func TestRunOutputInsideInput(t *testing.T) {
+	in, _ := phantoms(t, 1)
+	out := filepath.Join(in, "results")
+	for run := range 2 {
+		rep, err := Run(context.Background(), Options{Inputs: []string{in}, OutDir: out, Segmenter: &slowLung{},
+			Formats: []Format{FormatSEG, FormatNIfTI, FormatPNG}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Outcome{OutcomeOK, OutcomeSkipped}[run]
+		if rep.Found != 1 || len(rep.Skipped) != 0 || rep.Series[0].Outcome != want {
+			t.Fatalf("run %d: found %d, skipped %+v, outcome %s", run, rep.Found, rep.Skipped, rep.Series[0].Outcome)
+		}
+	}
+}
