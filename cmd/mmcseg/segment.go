@@ -37,6 +37,21 @@ result from the same plugin, version and parameters is skipped, so an
 interrupted batch resumes where it stopped; a complete result made
 differently is left alone and the series fails unless --force.
 
+Faults: a series that is not a volume, a slice the plugin cannot segment, a
+plugin that crashes or hangs (--timeout) fails that series only; the plugin is
+started again for the next one. Ctrl-C stops the plugins and leaves no partial
+files; run the same command again to resume.
+
+--progress json writes one JSON object per line on stderr, with "event" and
+"time" and, by event:
+  batch_started   found, total, skipped_inputs
+  series_started  series, index, slices, dir, description, modality
+  progress        series, index, slices, slice, iteration, iterations, fraction, message
+  slice_done      series, index, slices, slice, done, fraction
+  series_done     series, index, slices, dir, outcome (ok, failed, skipped,
+                  cancelled), error, outputs, warnings, seconds
+  batch_done      found, total, ok, failed, skipped, cancelled, seconds
+
 Exit status: 0 every series ok (or complete before), 1 every series failed or
 the batch could not run (no series, plugin missing, interrupted), 2 usage
 error (including parameters the plugin rejects), 3 some series failed.
