@@ -146,6 +146,7 @@ func voxelMap(t *testing.T, ours, ref *niiVolume, tol float64) func(i, j, k int)
 		return o[0], o[1], o[2], true
 	}
 	// The corners, in millimetres.
+	worst := 0.0
 	for _, c := range [][3]int{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}} {
 		i, j, k := c[0]*(ref.dims[0]-1), c[1]*(ref.dims[1]-1), c[2]*(ref.dims[2]-1)
 		oi, oj, ok2, ok := f(i, j, k)
@@ -154,10 +155,13 @@ func voxelMap(t *testing.T, ours, ref *niiVolume, tol float64) func(i, j, k int)
 		}
 		pr := ref.aff.Apply(geom.Vec3{float64(i), float64(j), float64(k)})
 		po := ours.aff.Apply(geom.Vec3{float64(oi), float64(oj), float64(ok2)})
-		if d := pr.Sub(po).Norm(); d > tol {
+		d := pr.Sub(po).Norm()
+		if d > tol {
 			t.Fatalf("%s: voxel (%d,%d,%d) is at %v in the reference and %v in ours (%.2g mm apart)", ref.path, i, j, k, pr, po, d)
 		}
+		worst = max(worst, d)
 	}
+	t.Logf("%s: %v voxels, index map %v·%v+%v, corners agree within %.2g mm", filepath.Base(ref.path), ref.dims, sign, perm, shift, worst)
 	if ours.dims[0]*ours.dims[1]*ours.dims[2] != ref.dims[0]*ref.dims[1]*ref.dims[2] {
 		t.Fatalf("%s: %v voxels, ours %v", ref.path, ref.dims, ours.dims)
 	}
@@ -201,6 +205,8 @@ func compareNII(t *testing.T, ours, ref *niiVolume) {
 	}
 	if bad > 0 {
 		t.Errorf("%s: %d voxels differ", ref.path, bad)
+	} else {
+		t.Logf("%s: all %d voxels × %d volumes equal", filepath.Base(ref.path), rd[0]*rd[1]*rd[2], len(ref.grey))
 	}
 }
 
