@@ -39,6 +39,11 @@ type Config struct {
 	// ended with (resetting the optimiser's momentum) instead of re-drawing
 	// them from Seed.
 	WarmStart bool
+	// WarmIterations bounds the steps of a warm-started Segment instead of
+	// MaxIter (0: MaxIter): the network arrives nearly trained, as the
+	// next slice of a volume resembles the last. MinLabels still stops it
+	// earlier.
+	WarmIterations int
 
 	patch int // intra-module patch side; 0 means 32 (smaller only in tests)
 }
@@ -84,8 +89,8 @@ func (c Config) Validate() error {
 		return bad("blocks %d+%d: each must be 1..16", c.SmallBlocks, c.LargeBlocks)
 	case !(c.LR > 0) || !(c.Momentum >= 0 && c.Momentum < 1):
 		return bad("lr %g, momentum %g: need lr > 0 and 0 ≤ momentum < 1", c.LR, c.Momentum)
-	case c.MaxIter < 0 || c.MinLabels < 0:
-		return bad("max iterations %d, min labels %d: must not be negative", c.MaxIter, c.MinLabels)
+	case c.MaxIter < 0 || c.MinLabels < 0 || c.WarmIterations < 0:
+		return bad("max iterations %d, warm iterations %d, min labels %d: must not be negative", c.MaxIter, c.WarmIterations, c.MinLabels)
 	case !(c.WInter >= 0) || !(c.WIntra >= 0):
 		return bad("loss weights inter %g, intra %g: must be ≥ 0", c.WInter, c.WIntra)
 	case c.Threads < 1 || c.Threads > 256:

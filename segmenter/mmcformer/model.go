@@ -42,6 +42,9 @@ type Result struct {
 	InputLabels   []uint8
 	// Steps holds every optimisation step taken, in order.
 	Steps []Step
+	// Warm says the optimisation continued from the previous call's
+	// weights (Config.WarmStart) rather than a fresh initialisation.
+	Warm bool
 }
 
 // Model is an MMCFormer network with every buffer it needs for one working
@@ -82,6 +85,13 @@ func (m *Model) Reset(seed uint64) {
 	m.trained = false
 }
 
+// SetWarmStart changes Config.WarmStart and Config.WarmIterations (a
+// negative count counts as 0), so that one Model serves series with and
+// without warm start.
+func (m *Model) SetWarmStart(on bool, iterations int) {
+	m.cfg.WarmStart, m.cfg.WarmIterations = on, max(iterations, 0)
+}
+
 // ErrImage is wrapped by the errors Segment returns for unusable images.
 var ErrImage = errors.New("mmcformer: bad image")
 
@@ -107,7 +117,8 @@ func (img *Image) validate() error {
 
 // Segment optimises the network on img and returns its label maps: a fresh
 // initialisation from Config.Seed (or, with Config.WarmStart, the weights
-// the previous call ended with), then up to MaxIter SGD steps — each step
+// the previous call ended with), then up to MaxIter SGD steps (a warm
+// start: WarmIterations, when set) — each step
 // is taken, and the loop stops after the first step whose forward pass had
 // at most MinLabels labels — then one more forward pass for the read-out.
 // progress, when not nil, is called after every step. The context is
@@ -121,15 +132,20 @@ func (m *Model) Segment(ctx context.Context, img Image, progress func(Step)) (*R
 		resizeBilinear(img.Planes[ch], img.Width, img.Height, m.planes[ch], s, s)
 	}
 	nt.setInput(m.planes)
-	if m.cfg.WarmStart && m.trained {
+	warm := m.cfg.WarmStart && m.trained
+	steps := m.cfg.MaxIter
+	if warm {
 		clear(nt.mom)
+		if m.cfg.WarmIterations > 0 {
+			steps = m.cfg.WarmIterations
+		}
 	} else {
 		nt.reset(m.cfg.Seed)
 	}
 	m.trained = false
 
-	res := &Result{Size: s, Width: img.Width, Height: img.Height}
-	for it := range m.cfg.MaxIter {
+	res := &Result{Size: s, Width: img.Width, Height: img.Height, Warm: warm}
+	for it := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("mmcformer: stopped before step %d: %w", it, err)
 		}

@@ -180,3 +180,37 @@ func TestWarmStart(t *testing.T) {
 		t.Fatal("after Reset the result differs from a fresh model's")
 	}
 }
+
+// TestWarmStartContinues: on the next slice of a "volume" (the same
+// structure, fresh noise) a warm start begins where the previous slice's
+// optimisation ended — its first loss near that slice's last one, far
+// below a fresh initialisation's — and runs at most WarmIterations steps.
+func TestWarmStartContinues(t *testing.T) {
+	first, next := randomImage(8, 65, 65), randomImage(9, 65, 65)
+	m := smallModel(t, 1)
+	m.cfg.MaxIter, m.cfg.WarmStart, m.cfg.WarmIterations = 12, true, 3
+	cold, err := m.Segment(context.Background(), first, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := m.Segment(context.Background(), next, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := smallModel(t, 1).Segment(context.Background(), next, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := cold.Steps[len(cold.Steps)-1].Total
+	w0, f0 := warm.Steps[0].Total, fresh.Steps[0].Total
+	t.Logf("first slice: loss %.4f → %.4f in %d steps; next slice warm: first loss %.4f, fresh: %.4f", cold.Steps[0].Total, last, len(cold.Steps), w0, f0)
+	if cold.Warm || !warm.Warm {
+		t.Errorf("Warm flags: first %v, next %v", cold.Warm, warm.Warm)
+	}
+	if len(cold.Steps) != 12 || len(warm.Steps) != 3 {
+		t.Errorf("steps: first %d (want MaxIter 12), next %d (want WarmIterations 3)", len(cold.Steps), len(warm.Steps))
+	}
+	if math.Abs(w0-last) > 0.25*last || w0 > 0.5*f0 {
+		t.Errorf("warm first loss %.4f: want within 25%% of the previous slice's last loss %.4f and far below a fresh start's %.4f", w0, last, f0)
+	}
+}
