@@ -21,8 +21,8 @@ var DemoParams = map[string]string{"size": "129", "dim": "32", "clusters": "32",
 
 // DemoOptions configure RunDemo.
 type DemoOptions struct {
-	// OutDir receives phantom/ (the DICOM series) and the segmentation
-	// outputs; "demo-out" when empty.
+	// OutDir receives phantom/ (the DICOM series) and results/ (the
+	// segmentation outputs, in the layout of Run); "demo-out" when empty.
 	OutDir string
 	// Plugin and Params as in Options; the zero values mean mmcformer with
 	// DemoParams (so do "mmcformer" and nil Params).
@@ -54,8 +54,8 @@ type DemoResult struct {
 }
 
 // RunDemo writes the chest phantom as a DICOM series under OutDir/phantom,
-// segments it with SEG, NIfTI and PNG outputs, reads the NIfTI mask back and
-// scores it against the phantom's truth.
+// segments it into OutDir/results with SEG, NIfTI and PNG outputs, reads the
+// NIfTI mask back and scores it against the phantom's truth.
 func RunDemo(ctx context.Context, o DemoOptions) (*DemoResult, error) {
 	t0 := time.Now()
 	if o.OutDir == "" {
@@ -83,7 +83,7 @@ func RunDemo(ctx context.Context, o DemoOptions) (*DemoResult, error) {
 	res := &DemoResult{Phantom: ph, PhantomTime: time.Since(t0)}
 	rep, err := Run(ctx, Options{
 		Inputs:      []string{phDir},
-		OutDir:      o.OutDir,
+		OutDir:      filepath.Join(o.OutDir, "results"),
 		Plugin:      o.Plugin,
 		Params:      o.Params,
 		Formats:     []Format{FormatSEG, FormatNIfTI, FormatPNG},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/mmcseg/mmcseg/host"
@@ -58,7 +59,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	res, err := host.RunDemo(ctx, o)
 	pr.Close()
 	if res != nil && res.Report != nil && len(res.Report.Series) > 0 {
-		host.WriteSummary(stdout, res.Report, *out)
+		host.WriteSummary(stdout, res.Report, filepath.Join(*out, "results"))
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
