@@ -96,7 +96,7 @@ func Convert(ctx context.Context, o ConvertOptions) (*ConvertResult, error) {
 	g := s.Grid
 	nSlices := len(s.Slices)
 	px := g.Columns * g.Rows
-	rgb := s.SamplesPerPixel == 3
+	rgb := isColour(s)
 	bytesPer := int64(4)
 	if rgb {
 		bytesPer = 3

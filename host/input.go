@@ -187,7 +187,7 @@ func dicomUnit(s *dicomio.Series) *unit {
 	g := s.Grid
 	u.grid = &g
 	format := sdk.Float32
-	if s.SamplesPerPixel == 3 {
+	if isColour(s) {
 		format = sdk.RGB8
 	}
 	modality := s.Modality
@@ -207,8 +207,13 @@ func dicomUnit(s *dicomio.Series) *unit {
 		Slices:                    g.Slices,
 		Geometry:                  u.grid,
 	}
-	if format == sdk.RGB8 {
-		u.info.PhotometricInterpretation = "RGB" // dicomio converts YBR and palettes
+	// dicomio converts YBR and palettes to RGB and inverts MONOCHROME1:
+	// the plugin is told what it receives.
+	switch {
+	case format == sdk.RGB8:
+		u.info.PhotometricInterpretation = "RGB"
+	case s.Photometric == "MONOCHROME1":
+		u.info.PhotometricInterpretation = "MONOCHROME2"
 	}
 	seen := map[string]bool{}
 	for _, r := range s.Slices[:g.Slices] {
@@ -224,6 +229,12 @@ func dicomUnit(s *dicomio.Series) *unit {
 		u.bad = err // a *dicomio.VolumeError, which names the series
 	}
 	return u
+}
+
+// isColour reports whether dicomio reads the series' slices as RGB: three
+// samples per pixel, or a palette.
+func isColour(s *dicomio.Series) bool {
+	return s.SamplesPerPixel == 3 || s.Photometric == "PALETTE COLOR"
 }
 
 func niftiUnit(ctx context.Context, path string) (*unit, error) {
