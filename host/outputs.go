@@ -66,9 +66,6 @@ func writeOutputs(ctx context.Context, staging string, j outputJob) ([]Output, [
 			case u.source != SourceDICOM:
 				warns = append(warns, fmt.Sprintf("seg: not written: a %s input has no DICOM images for a SEG to reference (use nifti or png)", u.source))
 				continue
-			case j.seg == nil:
-				warns = append(warns, "seg: not written: "+ErrSEGUnavailable.Error())
-				continue
 			}
 			if err := j.seg.WriteSEG(ctx, filepath.Join(staging, SEGName), u.dicom, j.labels, j.segments, j.meta); err != nil {
 				var sw *SEGWarnings

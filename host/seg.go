@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/mmcseg/mmcseg/dicomio"
@@ -25,10 +24,6 @@ type SEGMeta struct {
 type SEGWriter interface {
 	WriteSEG(ctx context.Context, path string, src *dicomio.Series, labels []uint8, segments []sdk.SegmentInfo, meta SEGMeta) error
 }
-
-// ErrSEGUnavailable reports that no SEG writer is built in and none was
-// given in Options.SEG.
-var ErrSEGUnavailable = errors.New("DICOM-SEG writing is not available in this build")
 
 // defaultSEG is the SEG writer used when Options.SEG is nil.
 var defaultSEG SEGWriter = dicomSEG{}
