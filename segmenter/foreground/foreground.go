@@ -5,60 +5,108 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
+
+	"github.com/mmcseg/mmcseg/segmenter/prep"
 )
 
 // Rule chooses how the foreground is picked.
 type Rule int
 
 const (
-	// DarkLesion: the darkest cluster not dominated by the image border.
-	DarkLesion Rule = iota + 1
-	// LowDensity: low-density clusters inside the body (CT lungs).
-	LowDensity
+	// Lesion: the skin lesion of a dermoscopy image (or any dark object on
+	// a brighter background): the darker clusters inside the field of
+	// view.
+	Lesion Rule = iota + 1
+	// Lung: both lungs of a chest CT slice: the low-density clusters
+	// inside the body, without the airways.
+	Lung
+	// Largest: the largest region of one cluster that does not touch the
+	// image border; for images no other rule fits.
+	Largest
 )
 
+var ruleNames = [...]string{Lesion: "lesion", Lung: "lung", Largest: "largest"}
+
 func (r Rule) String() string {
-	switch r {
-	case DarkLesion:
-		return "dark-lesion"
-	case LowDensity:
-		return "low-density"
+	if r > 0 && int(r) < len(ruleNames) {
+		return ruleNames[r]
 	}
 	return fmt.Sprintf("Rule(%d)", int(r))
+}
+
+// RuleNames are the names ParseRule accepts besides "auto", in order.
+func RuleNames() []string { return ruleNames[1:] }
+
+// ParseRule reads a rule by name: "lesion", "lung", "largest", or "auto"
+// (returned as 0: the caller applies RuleFor).
+func ParseRule(s string) (Rule, error) {
+	if s == "auto" {
+		return 0, nil
+	}
+	for i, name := range ruleNames {
+		if i > 0 && s == name {
+			return Rule(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: rule %q: want auto or one of %s", ErrInput, s, strings.Join(RuleNames(), ", "))
+}
+
+// RuleFor is the rule for a kind of input: Lung for CT, Lesion for colour
+// and grey photographs.
+func RuleFor(k prep.Kind) Rule {
+	if k == prep.CT {
+		return Lung
+	}
+	return Lesion
 }
 
 // Options tune a rule. Zero values mean the documented defaults.
 type Options struct {
 	Rule Rule
-	// BorderBand is the width of the border band of DarkLesion, as a
-	// fraction of the shorter image side; default 0.1.
-	BorderBand float64
-	// MinArea drops components smaller than this fraction of the image;
+	// MinArea drops regions smaller than this fraction of the image;
 	// default 0.001.
 	MinArea float64
-	// MaxComponents is how many of the largest components are kept;
-	// default 1 for DarkLesion, 2 for LowDensity.
+	// MaxComponents is how many of the largest regions are kept; default
+	// 1 for Lesion and Largest, 2 for Lung (two lungs).
 	MaxComponents int
-	// LowDensityMax is the mean intensity (HU) below which a cluster is a
-	// LowDensity candidate; 0 means the default, −400.
+	// Smooth is the radius, as a fraction of the shorter image side, of
+	// the disk by which Lesion opens its candidate region to cut hairs and
+	// thin bridges; default 0.01 (about 6 pixels on PH2's 768×576). A
+	// negative value switches it off.
+	Smooth float64
+	// NoFieldOfView makes Lesion keep pixels outside a detected circular
+	// field of view (see FieldOfView).
+	NoFieldOfView bool
+	// LowDensityMax is the mean (HU) below which a cluster is a Lung
+	// candidate; 0 means the default, −400 HU.
 	LowDensityMax float64
+	// BodyMin is the value (HU) above which a pixel is body tissue for
+	// Lung's body outline; 0 means the default, −500 HU.
+	BodyMin float64
+	// KeepAirways keeps the small midline air regions (trachea, main
+	// bronchi, oesophagus) that Lung otherwise drops.
+	KeepAirways bool
 }
 
 func (o Options) withDefaults() Options {
-	if o.BorderBand <= 0 {
-		o.BorderBand = 0.1
-	}
 	if o.MinArea <= 0 {
 		o.MinArea = 0.001
 	}
 	if o.MaxComponents <= 0 {
 		o.MaxComponents = 1
-		if o.Rule == LowDensity {
+		if o.Rule == Lung {
 			o.MaxComponents = 2
 		}
 	}
+	if o.Smooth == 0 {
+		o.Smooth = 0.01
+	}
 	if o.LowDensityMax == 0 {
 		o.LowDensityMax = -400
+	}
+	if o.BodyMin == 0 {
+		o.BodyMin = -500
 	}
 	return o
 }
@@ -73,6 +121,9 @@ type Result struct {
 	Area int
 	// Reason says why the mask is empty; "" when it is not.
 	Reason string
+	// FieldOfView is the circular field of view Lesion found, nil when
+	// none was found or looked for.
+	FieldOfView *Circle
 }
 
 // Label is any integer type a label map may use.
@@ -87,124 +138,105 @@ const MaxLabel = 1 << 16
 var ErrInput = errors.New("foreground: bad input")
 
 // Select picks the foreground of a width×height label map. intensity holds
-// each pixel's brightness (grey value, HU, or luminance for colour), used
-// to rank clusters; NaN pixels are ignored in the ranking.
+// each pixel's physical brightness (prep.Image.Intensity: HU for CT,
+// luminance for colour), used to judge the clusters; NaN pixels are
+// ignored in the judging. Every label is an ordinary cluster, 0 included.
 func Select[L Label](labels []L, intensity []float32, width, height int, opts Options) (Result, error) {
 	n := width * height
 	if width <= 0 || height <= 0 || len(labels) != n || len(intensity) != n {
 		return Result{}, fmt.Errorf("%w: %d labels and %d intensities for a %d×%d image", ErrInput, len(labels), len(intensity), width, height)
 	}
-	if opts.Rule != DarkLesion && opts.Rule != LowDensity {
+	if opts.Rule < Lesion || opts.Rule > Largest {
 		return Result{}, fmt.Errorf("%w: unknown rule %v", ErrInput, opts.Rule)
 	}
 	opts = opts.withDefaults()
-	img := &image{w: width, h: height, band: bandWidth(width, height, opts.BorderBand)}
-	stats, err := clusterStats(labels, intensity, img)
+	lab, orig, err := compact(labels)
 	if err != nil {
 		return Result{}, err
 	}
-	minArea := int(math.Ceil(opts.MinArea * float64(n)))
-	mask := make([]uint8, n)
-	res := Result{Mask: mask}
+	im := &image{w: width, h: height}
+	s := &selection{im: im, labels: lab, k: len(orig), orig: orig, intensity: intensity, opts: opts,
+		minArea: int(math.Ceil(opts.MinArea * float64(n)))}
+	var res Result
 	switch opts.Rule {
-	case DarkLesion:
-		// The brightest cluster is the background by definition.
-		cand := stats
-		if len(cand) > 0 {
-			cand = cand[:len(cand)-1]
-		}
-		for _, c := range cand {
-			clear(mask)
-			for i, l := range labels {
-				if int(l) == c.label {
-					mask[i] = 1
-				}
-			}
-			comps := img.components(mask)
-			kept := comps[:0]
-			for _, cp := range comps {
-				if 2*cp.inBand <= cp.area && cp.area >= minArea {
-					kept = append(kept, cp)
-				}
-			}
-			if len(kept) == 0 {
-				continue
-			}
-			img.keep(mask, kept, opts.MaxComponents)
-			res.Clusters = []int{c.label}
-			break
-		}
-		if res.Clusters == nil {
-			clear(mask)
-			res.Reason = "no cluster darker than the background has a component of at least the minimum area that is not mostly in the border band"
-			if len(cand) == 0 {
-				res.Reason = "the image has a single cluster: nothing stands out"
-			}
-		}
-	case LowDensity:
-		var cand []int
-		for _, c := range stats {
-			if c.mean < opts.LowDensityMax {
-				cand = append(cand, c.label)
-			}
-		}
-		in := make([]bool, MaxLabel)
-		for _, l := range cand {
-			in[l] = true
-		}
-		for i, l := range labels {
-			if in[int(l)] {
-				mask[i] = 1
-			}
-		}
-		comps := img.components(mask)
-		kept := comps[:0]
-		for _, cp := range comps {
-			if !cp.touchesBorder && cp.area >= minArea {
-				kept = append(kept, cp)
-			}
-		}
-		img.keep(mask, kept, opts.MaxComponents)
-		res.Clusters = cand
-		switch {
-		case len(cand) == 0:
-			res.Reason = fmt.Sprintf("no cluster has a mean below %g HU", opts.LowDensityMax)
-		case len(kept) == 0:
-			res.Reason = "no low-density region of at least the minimum area lies inside the body"
-		}
+	case Lesion:
+		res = s.lesion()
+	case Lung:
+		res = s.lung()
+	case Largest:
+		res = s.largest()
 	}
-	img.fillHoles(mask)
-	for _, v := range mask {
+	if res.Mask == nil {
+		res.Mask = make([]uint8, n)
+	}
+	for i, c := range res.Clusters {
+		res.Clusters[i] = s.orig[c]
+	}
+	sort.Ints(res.Clusters)
+	res.Area = 0
+	for _, v := range res.Mask {
 		res.Area += int(v)
+	}
+	if res.Area == 0 && res.Reason == "" {
+		res.Reason = "no region is left after the clean-up"
 	}
 	return res, nil
 }
 
-func bandWidth(w, h int, frac float64) int {
-	return max(1, int(math.Round(frac*float64(min(w, h)))))
+// selection is one Select call's state: labels renumbered 0..k−1.
+type selection struct {
+	im        *image
+	labels    []int32
+	k         int
+	orig      []int // original label of each compact one
+	intensity []float32
+	opts      Options
+	minArea   int
 }
 
-type cluster struct {
-	label int
-	count int
-	mean  float64
-}
-
-// clusterStats returns the clusters present, darkest first (ties by label).
-func clusterStats[L Label](labels []L, intensity []float32, img *image) ([]cluster, error) {
-	maxL := 0
+// compact renumbers the labels present as 0..k−1 in increasing order and
+// returns the original label of each.
+func compact[L Label](labels []L) ([]int32, []int, error) {
+	present := make([]int32, MaxLabel)
 	for i, l := range labels {
 		if l < 0 || int(l) >= MaxLabel {
-			return nil, fmt.Errorf("%w: label %d at pixel %d outside 0..%d", ErrInput, int(l), i, MaxLabel-1)
+			return nil, nil, fmt.Errorf("%w: label %d at pixel %d outside 0..%d", ErrInput, int(l), i, MaxLabel-1)
 		}
-		maxL = max(maxL, int(l))
+		present[l] = 1
 	}
-	count := make([]int, maxL+1)
-	valid := make([]int, maxL+1)
-	sum := make([]float64, maxL+1)
+	var orig []int
+	for l, p := range present {
+		if p != 0 {
+			present[l] = int32(len(orig))
+			orig = append(orig, l)
+		}
+	}
+	out := make([]int32, len(labels))
 	for i, l := range labels {
+		out[i] = present[l]
+	}
+	return out, orig, nil
+}
+
+// cluster is one cluster's statistics over the pixels considered.
+type cluster struct {
+	label int // compact label
+	count int
+	mean  float64 // mean intensity, +Inf when all its pixels are NaN
+}
+
+// stats returns the clusters with pixels where within is nil or 1,
+// darkest first (ties by label).
+func (s *selection) stats(within []uint8) []cluster {
+	count := make([]int, s.k)
+	valid := make([]int, s.k)
+	sum := make([]float64, s.k)
+	for i, l := range s.labels {
+		if within != nil && within[i] == 0 {
+			continue
+		}
 		count[l]++
-		if v := float64(intensity[i]); !math.IsNaN(v) {
+		if v := float64(s.intensity[i]); !math.IsNaN(v) {
 			valid[l]++
 			sum[l] += v
 		}
@@ -214,162 +246,34 @@ func clusterStats[L Label](labels []L, intensity []float32, img *image) ([]clust
 		if c == 0 {
 			continue
 		}
-		mean := math.Inf(1) // all-NaN clusters rank last
+		mean := math.Inf(1)
 		if valid[l] > 0 {
 			mean = sum[l] / float64(valid[l])
 		}
 		out = append(out, cluster{label: l, count: c, mean: mean})
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].mean < out[b].mean })
-	return out, nil
+	return out
 }
 
-// image holds the geometry shared by the component operations.
-type image struct {
-	w, h int
-	band int // border band width in pixels
-	// lastIDs are the component ids of the last components call.
-	lastIDs []int32
-}
-
-type component struct {
-	id            int32
-	area          int
-	inBand        int
-	touchesBorder bool
-}
-
-// label assigns component ids (1, 2, …) to the pixels where mask == on,
-// with 4- or 8-connectivity, and returns the id map and the count.
-func (im *image) label(mask []uint8, on uint8, eight bool) ([]int32, int32) {
-	w, h := im.w, im.h
-	ids := make([]int32, len(mask))
-	var next int32
-	stack := make([]int, 0, 1024)
-	for start := range mask {
-		if mask[start] != on || ids[start] != 0 {
-			continue
-		}
-		next++
-		ids[start] = next
-		stack = append(stack[:0], start)
-		for len(stack) > 0 {
-			p := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			y := p / w
-			x := p - y*w
-			left, right, up, down := x > 0, x < w-1, y > 0, y < h-1
-			var nb [8]int
-			k := 0
-			if left {
-				nb[k] = p - 1
-				k++
-			}
-			if right {
-				nb[k] = p + 1
-				k++
-			}
-			if up {
-				nb[k] = p - w
-				k++
-			}
-			if down {
-				nb[k] = p + w
-				k++
-			}
-			if eight {
-				if up && left {
-					nb[k] = p - w - 1
-					k++
-				}
-				if up && right {
-					nb[k] = p - w + 1
-					k++
-				}
-				if down && left {
-					nb[k] = p + w - 1
-					k++
-				}
-				if down && right {
-					nb[k] = p + w + 1
-					k++
-				}
-			}
-			for _, q := range nb[:k] {
-				if mask[q] == on && ids[q] == 0 {
-					ids[q] = next
-					stack = append(stack, q)
-				}
-			}
+// maskOf returns the pixels whose cluster is in set (and within, if not
+// nil).
+func (s *selection) maskOf(set []bool, within []uint8) []uint8 {
+	m := make([]uint8, len(s.labels))
+	for i, l := range s.labels {
+		if set[l] && (within == nil || within[i] == 1) {
+			m[i] = 1
 		}
 	}
-	return ids, next
+	return m
 }
 
-// components returns the 4-connected foreground components of mask, with
-// their ids written into im for keep.
-func (im *image) components(mask []uint8) []component {
-	ids, n := im.label(mask, 1, false)
-	comps := make([]component, n)
-	for i := range comps {
-		comps[i].id = int32(i + 1)
-	}
-	for y := 0; y < im.h; y++ {
-		row := ids[y*im.w : (y+1)*im.w]
-		edgeRow := y == 0 || y == im.h-1
-		bandRow := y < im.band || y >= im.h-im.band
-		for x, id := range row {
-			if id == 0 {
-				continue
-			}
-			c := &comps[id-1]
-			c.area++
-			if bandRow || x < im.band || x >= im.w-im.band {
-				c.inBand++
-			}
-			if edgeRow || x == 0 || x == im.w-1 {
-				c.touchesBorder = true
-			}
+func (s *selection) result(mask []uint8, set []bool) Result {
+	res := Result{Mask: mask}
+	for l, in := range set {
+		if in {
+			res.Clusters = append(res.Clusters, l)
 		}
 	}
-	im.lastIDs = ids
-	return comps
-}
-
-// keep clears mask except the largest max of the given components (ties
-// by id, i.e. raster order of their first pixel).
-func (im *image) keep(mask []uint8, comps []component, max int) {
-	sort.SliceStable(comps, func(a, b int) bool { return comps[a].area > comps[b].area })
-	if len(comps) > max {
-		comps = comps[:max]
-	}
-	want := make([]bool, len(im.lastIDs)+1)
-	for _, c := range comps {
-		want[c.id] = true
-	}
-	for p, id := range im.lastIDs {
-		if !want[id] {
-			mask[p] = 0
-		}
-	}
-}
-
-// fillHoles sets background regions (8-connected) that do not reach the
-// border to foreground.
-func (im *image) fillHoles(mask []uint8) {
-	ids, n := im.label(mask, 0, true)
-	open := make([]bool, n+1)
-	for x := 0; x < im.w; x++ {
-		open[ids[x]] = true
-		open[ids[(im.h-1)*im.w+x]] = true
-	}
-	for y := 0; y < im.h; y++ {
-		open[ids[y*im.w]] = true
-		open[ids[y*im.w+im.w-1]] = true
-	}
-	for p, id := range ids {
-		if id != 0 && !open[id] {
-			mask[p] = 1
-		}
-	}
+	return res
 }

@@ -1,7 +1,7 @@
 // Command ph2run segments PH2 dermoscopy images with MMCFormer at the
 // default configuration and prints, per image, the optimisation's course,
 // its speed and the Dice of the foreground chosen without ground truth
-// (segmenter/foreground's dark-lesion rule). It is the measurement harness
+// (segmenter/foreground's lesion rule). It is the measurement harness
 // for the model's wall time and peak memory, e.g.
 //
 //	go build -o /tmp/ph2run ./segmenter/mmcformer/internal/ph2run
@@ -80,7 +80,7 @@ func run(cfg mmcformer.Config, dir string, names []string) error {
 		if len(secs) > 0 {
 			med = secs[len(secs)/2]
 		}
-		fg, err := foreground.Select(res.InputLabels, lum, in.Width, in.Height, foreground.Options{Rule: foreground.DarkLesion})
+		fg, err := foreground.Select(res.InputLabels, lum, in.Width, in.Height, foreground.Options{Rule: foreground.Lesion})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
