@@ -129,13 +129,16 @@ func TestPH2Dice(t *testing.T) {
 		sum += d
 		n++
 	}
-	// The paper's k-means row is 71.3 with an oracle choice of cluster;
-	// this rule, without ground truth, measured 0.868 on these 20 images
-	// (2026-11). The bound guards against regressions with some margin.
+	// The paper's k-means row is 71.3 with an oracle choice of cluster.
+	// Without ground truth, the lesion rule of segmenter/foreground
+	// (field of view, Otsu split of the clusters, closing and opening)
+	// measured 0.904 on these 20 images (2026-11; the earlier rule without
+	// the field of view, 0.868). The bound guards against regressions with
+	// some margin.
 	mean := sum / float64(n)
 	t.Logf("PH2: mean Dice %.3f over %d images", mean, n)
-	if mean < 0.80 {
-		t.Errorf("PH2 mean Dice %.3f < 0.80", mean)
+	if mean < 0.87 {
+		t.Errorf("PH2 mean Dice %.3f < 0.87", mean)
 	}
 }
 
@@ -165,9 +168,10 @@ func TestLungCTDice(t *testing.T) {
 		sum += d
 		n++
 	}
-	// Paper: 92.7 (oracle cluster). Measured 0.948 here (2026-11); one
-	// slice whose lungs touch the image edge scores 0.63, because air
-	// touching the border counts as outside the body.
+	// Paper: 92.7 (oracle cluster). Measured 0.943 here (2026-11); one
+	// slice, ID_0052_Z_0108, scores 0.60 because its reference mask also
+	// covers the air between the body and the reconstruction circle, which
+	// the lung rule rightly leaves out.
 	mean := sum / float64(n)
 	t.Logf("lung CT: mean Dice %.3f over %d slices", mean, n)
 	if mean < 0.90 {

@@ -3,25 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"strconv"
 
 	"github.com/mmcseg/mmcseg/sdk"
 	"github.com/mmcseg/mmcseg/segmenter/foreground"
 	"github.com/mmcseg/mmcseg/segmenter/kmeans"
+	"github.com/mmcseg/mmcseg/segmenter/prep"
 )
 
 // version is the plugin's version, reported by Describe.
-const version = "1.0.0"
-
-// CT values are clipped to this range before clustering, so that the
-// padding outside a circular field of view (−2000 HU and below) joins the
-// air and metal (thousands of HU) does not drag a cluster centre.
-const (
-	ctLow  = -1024
-	ctHigh = 1024
-)
+const version = "1.1.0"
 
 type plugin struct{}
 
@@ -31,7 +23,7 @@ func (plugin) Describe() sdk.Description {
 		Version: version,
 		Summary: "k-means baseline (MMCFormer paper, Table 1): clusters each slice's pixels by intensity " +
 			"(CT in HU) or colour (RGB) and keeps the foreground cluster chosen without ground truth: " +
-			"the lungs for CT, the dark non-border region (a skin lesion) for colour photographs.",
+			"the lungs for CT, the darker clusters inside the field of view (a skin lesion) for colour photographs.",
 		PixelFormats:     []sdk.PixelFormat{sdk.Float32, sdk.RGB8},
 		InputMode:        sdk.SliceMode,
 		ConcurrentSeries: true,
@@ -40,23 +32,23 @@ func (plugin) Describe() sdk.Description {
 			{
 				Number:        1,
 				Label:         "Lung",
-				Description:   "low-density region inside the body (both lungs)",
+				Description:   "low-density region inside the body, without the airways (both lungs)",
 				Color:         [3]uint8{128, 174, 128},
 				Category:      sdk.SCT("123037004", "Anatomical Structure"),
 				Type:          sdk.SCT("39607008", "Lung"),
-				AlgorithmName: "k-means + low-density rule",
+				AlgorithmName: "k-means + lung rule",
 				Modalities:    []string{"CT"},
 				PixelFormats:  []sdk.PixelFormat{sdk.Float32},
 			},
 			{
 				Number:         1,
 				Label:          "Skin lesion",
-				Description:    "darkest region not dominated by the image border",
+				Description:    "darker clusters inside the dermatoscope's field of view",
 				Color:          [3]uint8{255, 128, 0},
 				Category:       sdk.SCT("49755003", "Morphologically Altered Structure"),
 				Type:           sdk.SCT("52988006", "Lesion"),
 				AnatomicRegion: sdk.SCT("39937001", "Skin"),
-				AlgorithmName:  "k-means + dark-lesion rule",
+				AlgorithmName:  "k-means + lesion rule",
 				PixelFormats:   []sdk.PixelFormat{sdk.RGB8},
 			},
 		},
@@ -67,6 +59,14 @@ func (plugin) Describe() sdk.Description {
 				Description: "most Lloyd iterations per slice"},
 			{Name: "seed", Type: sdk.ParamInt, Default: "1", Min: sdk.Bound(0),
 				Description: "seed of the k-means++ initialisation"},
+			{Name: "normalize", Type: sdk.ParamEnum, Default: "auto", Choices: prep.NormalizeNames(),
+				Description: "how pixels become features: auto (CT: window; colour: as is), window, minmax, none"},
+			{Name: "window_level", Type: sdk.ParamFloat, Default: fmt.Sprint(prep.DefaultLevel),
+				Description: "centre of the window (HU for CT) mapped to 0..1; the lung window by default"},
+			{Name: "window_width", Type: sdk.ParamFloat, Default: fmt.Sprint(prep.DefaultWidth), Min: sdk.Bound(1),
+				Description: "width of that window"},
+			{Name: "rule", Type: sdk.ParamEnum, Default: "auto", Choices: append([]string{"auto"}, foreground.RuleNames()...),
+				Description: "how the foreground cluster is chosen: auto (CT: lung; colour: lesion), lesion, lung, largest"},
 			{Name: "min_area", Type: sdk.ParamFloat, Default: "0.001", Min: sdk.Bound(0), Max: sdk.Bound(0.5),
 				Description: "regions smaller than this fraction of the slice are dropped"},
 		},
@@ -74,6 +74,13 @@ func (plugin) Describe() sdk.Description {
 }
 
 func (plugin) Open(_ context.Context, info sdk.SeriesInfo, p sdk.Params) (sdk.Session, error) {
+	if info.Format != sdk.Float32 && info.Format != sdk.RGB8 {
+		return nil, fmt.Errorf("%w: kmeans takes FLOAT32 CT or RGB8 input, not %v", sdk.ErrUnsupported, info.Format)
+	}
+	front, err := newFrontEnd(info, p)
+	if err != nil {
+		return nil, err
+	}
 	s := &session{
 		cfg: kmeans.Config{
 			K:       p.Int("k"),
@@ -81,83 +88,53 @@ func (plugin) Open(_ context.Context, info sdk.SeriesInfo, p sdk.Params) (sdk.Se
 			Seed:    uint64(p.Int("seed")),
 			Workers: info.Threads,
 		},
-		minArea: p.Float("min_area"),
-		format:  info.Format,
-		info:    info,
+		front: front,
+		info:  info,
 	}
 	if s.cfg.Workers <= 0 {
 		s.cfg.Workers = runtime.GOMAXPROCS(0)
-	}
-	switch info.Format {
-	case sdk.Float32:
-		s.rule = foreground.LowDensity
-	case sdk.RGB8:
-		s.rule = foreground.DarkLesion
-	default:
-		return nil, fmt.Errorf("%w: kmeans takes FLOAT32 CT or RGB8 input, not %v", sdk.ErrUnsupported, info.Format)
 	}
 	return s, nil
 }
 
 type session struct {
-	cfg     kmeans.Config
-	minArea float64
-	format  sdk.PixelFormat
-	rule    foreground.Rule
-	info    sdk.SeriesInfo
+	cfg   kmeans.Config
+	front *frontEnd
+	info  sdk.SeriesInfo
 }
 
 func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
-	feats, dim, intensity, err := features(sl)
+	pre, err := s.front.prepare(sl)
 	if err != nil {
 		return sdk.Mask{}, err
 	}
+	feats, dim := features(pre)
 	res, err := kmeans.Cluster(ctx, feats, dim, s.cfg)
 	if err != nil {
 		return sdk.Mask{}, err
 	}
 	sdk.ReportProgress(ctx, 1, 2, "clustered in "+strconv.Itoa(res.Iterations)+" iterations")
-	fg, err := foreground.Select(res.Labels, intensity, sl.Columns, sl.Rows, foreground.Options{Rule: s.rule, MinArea: s.minArea})
+	mask, err := s.front.foreground(ctx, res.Labels, pre)
 	if err != nil {
 		return sdk.Mask{}, err
 	}
-	if fg.Reason != "" {
-		sdk.Warn(ctx, "some slices have no foreground: "+fg.Reason)
-	}
 	sdk.ReportProgress(ctx, 2, 2, "foreground selected")
-	return sdk.Mask{Rows: sl.Rows, Columns: sl.Columns, Labels: fg.Mask, Aux: clusterMaps(s.info, res.Labels, sl.Rows, sl.Columns)}, nil
+	return sdk.Mask{Rows: sl.Rows, Columns: sl.Columns, Labels: mask, Aux: clusterMaps(s.info, res.Labels, sl.Rows, sl.Columns)}, nil
 }
 
 func (s *session) Close() error { return nil }
 
-// features returns the per-pixel features to cluster (dim values each) and
-// the per-pixel intensity that ranks the clusters.
-func features(sl sdk.Slice) (feats []float32, dim int, intensity []float32, err error) {
-	switch sl.Format {
-	case sdk.Float32:
-		px, err := sl.Float32s()
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		for i, v := range px {
-			switch {
-			case math.IsNaN(float64(v)) || v < ctLow:
-				px[i] = ctLow
-			case v > ctHigh:
-				px[i] = ctHigh
-			}
-		}
-		return px, 1, px, nil
-	case sdk.RGB8:
-		n := sl.Rows * sl.Columns
-		feats = make([]float32, 3*n)
-		intensity = make([]float32, n)
-		for i := 0; i < n; i++ {
-			r, g, b := float32(sl.Data[3*i]), float32(sl.Data[3*i+1]), float32(sl.Data[3*i+2])
-			feats[3*i], feats[3*i+1], feats[3*i+2] = r, g, b
-			intensity[i] = 0.299*r + 0.587*g + 0.114*b
-		}
-		return feats, 3, intensity, nil
+// features returns the per-pixel features to cluster, dim values each:
+// the prepared plane of a grey slice (for CT, HU through the window) or
+// the R, G, B planes of a colour one.
+func features(im *prep.Image) (feats []float32, dim int) {
+	if im.Grey() {
+		return im.Planes[0], 1
 	}
-	return nil, 0, nil, &sdk.SliceError{Code: sdk.SliceInvalidInput, Message: fmt.Sprintf("unsupported pixel format %v", sl.Format)}
+	n := im.Width * im.Height
+	feats = make([]float32, 3*n)
+	for i := range n {
+		feats[3*i], feats[3*i+1], feats[3*i+2] = im.Planes[0][i], im.Planes[1][i], im.Planes[2][i]
+	}
+	return feats, 3
 }

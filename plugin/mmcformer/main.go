@@ -3,8 +3,12 @@
 // transformer of package segmenter/mmcformer afresh on it (method doc §5),
 // reading out its label map at the slice's size, and choosing the
 // foreground cluster without ground truth by the rule the kmeans plugin
-// uses too (package segmenter/foreground): the lungs for CT, the darkest
-// non-border region for photographs such as dermoscopy.
+// uses too (package segmenter/foreground): the lungs for CT (low-density
+// clusters inside the body, without the airways), the darker clusters
+// inside the field of view for photographs such as dermoscopy. The slices
+// are prepared by package segmenter/prep (CT through a window), and a CT
+// series continues each slice from the previous slice's trained weights
+// (warm start) with a smaller iteration budget.
 package main
 
 import "github.com/mmcseg/mmcseg/sdk"

@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 
 	"github.com/mmcseg/mmcseg/sdk"
 	"github.com/mmcseg/mmcseg/segmenter/foreground"
 	"github.com/mmcseg/mmcseg/segmenter/mmcformer"
+	"github.com/mmcseg/mmcseg/segmenter/prep"
 )
 
+// defaultWarmIterations is warm_iterations' default.
+const defaultWarmIterations = 12
+
 // version is the plugin's version, reported by Describe.
-const version = "1.0.0"
+const version = "1.1.0"
 
 // plugin keeps idle models between series: a model allocates about 1.3 GB
 // at the default size, once, and is reused for every slice and series with
@@ -32,12 +35,12 @@ func (*plugin) Describe() sdk.Description {
 		return sdk.SegmentInfo{
 			Number:         1,
 			Label:          "Skin lesion",
-			Description:    "darkest MMCFormer cluster not dominated by the image border",
+			Description:    "darker MMCFormer clusters inside the dermatoscope's field of view",
 			Color:          [3]uint8{255, 128, 0},
 			Category:       sdk.SCT("49755003", "Morphologically Altered Structure"),
 			Type:           sdk.SCT("52988006", "Lesion"),
 			AnatomicRegion: sdk.SCT("39937001", "Skin"),
-			AlgorithmName:  "MMCFormer + dark-lesion rule",
+			AlgorithmName:  "MMCFormer + lesion rule",
 			PixelFormats:   []sdk.PixelFormat{format},
 		}
 	}
@@ -46,7 +49,7 @@ func (*plugin) Describe() sdk.Description {
 		Version: version,
 		Summary: "MMCFormer (MS-Former, MIDL 2023): a dual-scale transformer optimised on each slice with " +
 			"self-supervised losses until its clusters settle; the foreground cluster is chosen without " +
-			"ground truth: the lungs for CT, the dark non-border region (a skin lesion) for photographs.",
+			"ground truth: the lungs for CT, the darker clusters inside the field of view (a skin lesion) for photographs.",
 		PixelFormats: []sdk.PixelFormat{sdk.Float32, sdk.RGB8, sdk.Uint8},
 		InputMode:    sdk.SliceMode,
 		AuxMaps:      auxMaps,
@@ -54,11 +57,11 @@ func (*plugin) Describe() sdk.Description {
 			{
 				Number:        1,
 				Label:         "Lung",
-				Description:   "low-density MMCFormer clusters inside the body (both lungs)",
+				Description:   "low-density MMCFormer clusters inside the body, without the airways (both lungs)",
 				Color:         [3]uint8{128, 174, 128},
 				Category:      sdk.SCT("123037004", "Anatomical Structure"),
 				Type:          sdk.SCT("39607008", "Lung"),
-				AlgorithmName: "MMCFormer + low-density rule",
+				AlgorithmName: "MMCFormer + lung rule",
 				Modalities:    []string{"CT"},
 				PixelFormats:  []sdk.PixelFormat{sdk.Float32},
 			},
@@ -92,10 +95,18 @@ func (*plugin) Describe() sdk.Description {
 				Description: "seed of the weight initialisation (the same for every slice)"},
 			{Name: "threads", Type: sdk.ParamInt, Default: "0", Min: sdk.Bound(0), Max: sdk.Bound(256),
 				Description: "threads of one model; 0 means the host's limit, else one per CPU"},
-			{Name: "ct_level", Type: sdk.ParamFloat, Default: "-600",
-				Description: "CT only: centre (HU) of the window mapped to 0..255 (our choice, not the authors')"},
-			{Name: "ct_width", Type: sdk.ParamFloat, Default: "1500", Min: sdk.Bound(1),
-				Description: "CT only: width (HU) of that window"},
+			{Name: "warm_start", Type: sdk.ParamEnum, Default: "auto", Choices: []string{"auto", "on", "off"},
+				Description: "continue each slice from the previous slice's trained weights (auto: for series of more than one slice)"},
+			{Name: "warm_iterations", Type: sdk.ParamInt, Default: itoa(defaultWarmIterations), Min: sdk.Bound(1), Max: sdk.Bound(1000),
+				Description: "most optimisation steps of a warm-started slice"},
+			{Name: "normalize", Type: sdk.ParamEnum, Default: "auto", Choices: prep.NormalizeNames(),
+				Description: "how pixels become the model's input: auto (CT: window; colour: as is; other grey: min–max), window, minmax, none"},
+			{Name: "window_level", Type: sdk.ParamFloat, Default: ftoa(prep.DefaultLevel),
+				Description: "centre of the window (HU for CT) mapped to 0..1; the lung window by default (our choice, not the authors')"},
+			{Name: "window_width", Type: sdk.ParamFloat, Default: ftoa(prep.DefaultWidth), Min: sdk.Bound(1),
+				Description: "width of that window"},
+			{Name: "rule", Type: sdk.ParamEnum, Default: "auto", Choices: append([]string{"auto"}, foreground.RuleNames()...),
+				Description: "how the foreground cluster is chosen: auto (CT: lung; photographs: lesion), lesion, lung, largest"},
 			{Name: "min_area", Type: sdk.ParamFloat, Default: "0.001", Min: sdk.Bound(0), Max: sdk.Bound(0.5),
 				Description: "foreground regions smaller than this fraction of the slice are dropped"},
 		},
@@ -130,23 +141,32 @@ func (pl *plugin) Open(_ context.Context, info sdk.SeriesInfo, p sdk.Params) (sd
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", sdk.ErrBadParam, err)
 	}
-	s := &session{pl: pl, cfg: cfg, info: info, level: p.Float("ct_level"), width: p.Float("ct_width"), minArea: p.Float("min_area")}
-	switch info.Format {
-	case sdk.Float32:
-		s.rule = foreground.LowDensity
-	case sdk.RGB8, sdk.Uint8:
-		s.rule = foreground.DarkLesion
-	default:
-		return nil, fmt.Errorf("%w: mmcformer takes FLOAT32 CT, RGB8 or UINT8 input, not %v", sdk.ErrUnsupported, info.Format)
+	front, err := newFrontEnd(info, p)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{pl: pl, cfg: cfg, info: info, front: front, warmIter: p.Int("warm_iterations")}
+	switch p.Get("warm_start") {
+	case "on":
+		s.warm = true
+	case "auto":
+		s.warm = info.Slices > 1
 	}
 	return s, nil
+}
+
+// poolKey is what must agree for a model to serve a series: everything
+// but the warm start, which sessions set themselves.
+func poolKey(c mmcformer.Config) mmcformer.Config {
+	c.WarmStart, c.WarmIterations = false, 0
+	return c
 }
 
 // model returns an idle model with cfg, or a new one.
 func (pl *plugin) model(cfg mmcformer.Config) (*mmcformer.Model, error) {
 	pl.mu.Lock()
 	for i, m := range pl.idle {
-		if m.Config() == cfg {
+		if poolKey(m.Config()) == poolKey(cfg) {
 			pl.idle = append(pl.idle[:i], pl.idle[i+1:]...)
 			pl.mu.Unlock()
 			return m, nil
@@ -163,7 +183,7 @@ func (pl *plugin) release(m *mmcformer.Model) {
 	defer pl.mu.Unlock()
 	keep := pl.idle[:0]
 	for _, o := range pl.idle {
-		if o.Config() == m.Config() {
+		if poolKey(o.Config()) == poolKey(m.Config()) {
 			keep = append(keep, o)
 		}
 	}
@@ -171,17 +191,21 @@ func (pl *plugin) release(m *mmcformer.Model) {
 }
 
 type session struct {
-	pl           *plugin
-	cfg          mmcformer.Config
-	info         sdk.SeriesInfo
-	m            *mmcformer.Model
-	level, width float64
-	minArea      float64
-	rule         foreground.Rule
+	pl    *plugin
+	cfg   mmcformer.Config
+	info  sdk.SeriesInfo
+	m     *mmcformer.Model
+	front *frontEnd
+	// warm and warmIter set the model's warm start for this series (the
+	// pooled models are shared by series with and without it).
+	warm     bool
+	warmIter int
+	// last is the last slice's optimisation, for tests.
+	last *mmcformer.Result
 }
 
 func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
-	img, intensity, err := s.image(sl)
+	pre, err := s.front.prepare(sl)
 	if err != nil {
 		return sdk.Mask{}, err
 	}
@@ -189,7 +213,13 @@ func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
 		if s.m, err = s.pl.model(s.cfg); err != nil {
 			return sdk.Mask{}, err
 		}
+		// A pooled model may have ended another series: this one starts
+		// fresh, warm start or not.
+		s.m.Reset(s.cfg.Seed)
+		s.m.SetWarmStart(s.warm, s.warmIter)
 	}
+	// The reference's B, G, R order (method doc §2).
+	img := mmcformer.Image{Width: pre.Width, Height: pre.Height, Planes: [3][]float32{pre.Planes[2], pre.Planes[1], pre.Planes[0]}}
 	total := s.cfg.MaxIter + 1
 	res, err := s.m.Segment(ctx, img, func(st mmcformer.Step) {
 		sdk.ReportProgress(ctx, st.Iter+1, total, fmt.Sprintf("step %d: %d labels, loss %.4g", st.Iter+1, st.Labels, st.Total))
@@ -200,15 +230,17 @@ func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
 		}
 		return sdk.Mask{}, err
 	}
-	sdk.ReportProgress(ctx, total, total, fmt.Sprintf("read out after %d steps: %d labels", len(res.Steps), res.NumLabels))
-	fg, err := foreground.Select(res.InputLabels, intensity, sl.Columns, sl.Rows, foreground.Options{Rule: s.rule, MinArea: s.minArea})
+	s.last = res
+	start := "fresh"
+	if res.Warm {
+		start = "warm"
+	}
+	sdk.ReportProgress(ctx, total, total, fmt.Sprintf("read out after %d steps (%s start): %d labels", len(res.Steps), start, res.NumLabels))
+	mask, err := s.front.foreground(ctx, res.InputLabels, pre)
 	if err != nil {
 		return sdk.Mask{}, err
 	}
-	if fg.Reason != "" {
-		sdk.Warn(ctx, "some slices have no foreground: "+fg.Reason)
-	}
-	return sdk.Mask{Index: sl.Index, Rows: sl.Rows, Columns: sl.Columns, Labels: fg.Mask, Aux: clusterMaps(s.info, res)}, nil
+	return sdk.Mask{Index: sl.Index, Rows: sl.Rows, Columns: sl.Columns, Labels: mask, Aux: clusterMaps(s.info, res)}, nil
 }
 
 func (s *session) Close() error {
@@ -217,64 +249,4 @@ func (s *session) Close() error {
 		s.m = nil
 	}
 	return nil
-}
-
-// image converts a slice into the model's input (B, G, R planes in [0, 1],
-// as the reference reads 8-bit files) and the intensity that ranks the
-// clusters (HU for CT, grey value or luminance otherwise). CT is mapped
-// through the window [level − width/2, level + width/2] to 0..255, rounded
-// as an 8-bit file would be, then divided by 255: our choice, since the
-// reference had 8-bit lung images.
-func (s *session) image(sl sdk.Slice) (mmcformer.Image, []float32, error) {
-	n := sl.Rows * sl.Columns
-	img := mmcformer.Image{Width: sl.Columns, Height: sl.Rows}
-	bad := func(msg string) error {
-		return &sdk.SliceError{Index: sl.Index, Code: sdk.SliceInvalidInput, Message: msg}
-	}
-	switch sl.Format {
-	case sdk.Float32:
-		px, err := sl.Float32s()
-		if err != nil {
-			return img, nil, bad(err.Error())
-		}
-		grey := make([]float32, n)
-		lo := s.level - s.width/2
-		for i, v := range px {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return img, nil, bad(fmt.Sprintf("pixel %d is %g", i, v))
-			}
-			g := math.Round(255 * (float64(v) - lo) / s.width)
-			grey[i] = float32(min(max(g, 0), 255) / 255)
-		}
-		img.Planes = [3][]float32{grey, grey, grey}
-		return img, px, nil
-	case sdk.Uint8:
-		if len(sl.Data) != n {
-			return img, nil, bad(fmt.Sprintf("%d bytes for %d×%d pixels", len(sl.Data), sl.Columns, sl.Rows))
-		}
-		grey, intensity := make([]float32, n), make([]float32, n)
-		for i, v := range sl.Data {
-			grey[i] = float32(v) / 255
-			intensity[i] = float32(v)
-		}
-		img.Planes = [3][]float32{grey, grey, grey}
-		return img, intensity, nil
-	case sdk.RGB8:
-		if len(sl.Data) != 3*n {
-			return img, nil, bad(fmt.Sprintf("%d bytes for %d×%d RGB pixels", len(sl.Data), sl.Columns, sl.Rows))
-		}
-		for ch := range img.Planes {
-			img.Planes[ch] = make([]float32, n)
-		}
-		intensity := make([]float32, n)
-		for i := range n {
-			r, g, b := sl.Data[3*i], sl.Data[3*i+1], sl.Data[3*i+2]
-			img.Planes[0][i] = float32(b) / 255 // the reference's B, G, R order
-			img.Planes[1][i] = float32(g) / 255
-			img.Planes[2][i] = float32(r) / 255
-			intensity[i] = 0.299*float32(r) + 0.587*float32(g) + 0.114*float32(b)
-		}
-		return img, intensity, nil
-	}
-	return img, nil, bad(fmt.Sprintf("unsupported pixel format %v", sl.Format))
 }
