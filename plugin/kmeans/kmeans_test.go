@@ -183,3 +183,68 @@ func TestLungCTDice(t *testing.T) {
 func TestConformance(t *testing.T) {
 	plugintest.Run(t, buildtest.Binary(t, "./plugin/kmeans", "mmcseg-plugin-kmeans"))
 }
+
+// A noisy chest slice with a wide padding outside the reconstruction
+// circle, modelled on lung-ct-2d's ID_0032_Z_0055 (a fifth of the slice
+// padded below −2500 HU, lungs −580 ± 150, tissue −30 ± 150): the clamped
+// padding must not decide the clusters, so that the lungs fall wholly in
+// the dark cluster.
+func TestWindowedClustersIgnorePadding(t *testing.T) {
+	const side = 160
+	px := make([]float32, side*side)
+	lungs := make([]bool, side*side)
+	rng := uint32(3)
+	noise := func() float32 { // roughly normal, sd ≈ 150
+		var s float32
+		for range 4 {
+			rng = rng*1664525 + 1013904223
+			s += float32(rng>>8)/float32(1<<24) - 0.5
+		}
+		return 260 * s
+	}
+	for i := range px {
+		x, y := float64(i%side)-79.5, float64(i/side)-79.5
+		switch {
+		case x*x+y*y > 72*72:
+			px[i] = -2500 // padding: a fifth of the slice
+		case x*x/(68*68)+y*y/(58*58) > 1:
+			px[i] = -800 + noise()
+		default:
+			px[i] = -30 + noise()
+			for _, cx := range []float64{-30, 30} {
+				if (x-cx)*(x-cx)/(21*21)+y*y/(38*38) <= 1 {
+					px[i], lungs[i] = -580+noise(), true
+				}
+			}
+		}
+	}
+	pl := plugin{}
+	p, err := pl.Describe().ResolveParams(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := pl.Open(context.Background(), sdk.SeriesInfo{UID: "noisy", Modality: "CT", Format: sdk.Float32, Rows: side, Columns: side, Slices: 1}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m, err := s.(*session).Segment(context.Background(), sdk.NewFloat32Slice(0, side, side, px))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inter, a, b int
+	for i, l := range m.Labels {
+		if l != 0 {
+			a++
+		}
+		if lungs[i] {
+			b++
+		}
+		if l != 0 && lungs[i] {
+			inter++
+		}
+	}
+	if d := 2 * float64(inter) / float64(a+b); d < 0.95 {
+		t.Errorf("Dice %.3f against the phantom's lungs", d)
+	}
+}

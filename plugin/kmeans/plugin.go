@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"strconv"
 
@@ -109,7 +110,7 @@ func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
 		return sdk.Mask{}, err
 	}
 	feats, dim := features(pre)
-	res, err := kmeans.Cluster(ctx, feats, dim, s.cfg)
+	res, err := cluster(ctx, feats, dim, pre, s.cfg)
 	if err != nil {
 		return sdk.Mask{}, err
 	}
@@ -137,4 +138,43 @@ func features(im *prep.Image) (feats []float32, dim int) {
 		feats[3*i], feats[3*i+1], feats[3*i+2] = im.Planes[0][i], im.Planes[1][i], im.Planes[2][i]
 	}
 	return feats, 3
+}
+
+// cluster runs k-means on the features; for a windowed grey slice (CT)
+// only on the pixels strictly inside the window, giving the clamped ones
+// (planes 0 or 1: padding outside the reconstruction circle, bone, metal)
+// their nearest centre afterwards. Clamped values carry no contrast, and
+// in quantity they drag a centre: a quarter of a slice padded at −2000 HU
+// pulls the dark centre so far below air that the k = 2 boundary falls
+// inside the lung's noise (lung-ct-2d: DSC 93.8 with the padding
+// clustered, 97.2 without).
+func cluster(ctx context.Context, feats []float32, dim int, pre *prep.Image, cfg kmeans.Config) (*kmeans.Result, error) {
+	if dim != 1 || pre.Normalize != prep.Window {
+		return kmeans.Cluster(ctx, feats, dim, cfg)
+	}
+	var in []float32
+	for _, v := range feats {
+		if v > 0 && v < 1 {
+			in = append(in, v)
+		}
+	}
+	if len(in) < cfg.K {
+		return kmeans.Cluster(ctx, feats, dim, cfg)
+	}
+	res, err := kmeans.Cluster(ctx, in, 1, cfg)
+	if err != nil {
+		return nil, err
+	}
+	labels := make([]uint8, len(feats))
+	for i, v := range feats {
+		best, bd := 0, math.Inf(1)
+		for c := 0; c < res.K; c++ {
+			if d := math.Abs(float64(v) - res.Centers[c]); d < bd {
+				best, bd = c, d
+			}
+		}
+		labels[i] = uint8(best)
+	}
+	res.Labels = labels
+	return res, nil
 }
