@@ -586,13 +586,28 @@ func FuzzSelect(f *testing.F) {
 	})
 }
 
-func BenchmarkSelect512(b *testing.B) {
+// BenchmarkLung512: the lung rule on a 512×512 CT slice.
+func BenchmarkLung512(b *testing.B) {
 	c := newCanvas(512, 512, -800, 0)
 	c.ellipse(256, 256, 200, 150, 40, 1)
 	c.ellipse(180, 250, 60, 100, -750, 0)
 	c.ellipse(330, 250, 60, 100, -750, 0)
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		if _, err := Select(c.label, c.val, c.w, c.h, Options{Rule: Lung}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLesionPH2: the lesion rule on a PH2-sized (768×576) image with
+// a vignette, the field-of-view search included.
+func BenchmarkLesionPH2(b *testing.B) {
+	c := newCanvas(768, 576, 190, 2)
+	c.corners(420, 40, 0)
+	c.ellipse(400, 280, 150, 110, 90, 0)
+	c.ellipse(380, 300, 60, 40, 130, 1)
+	for b.Loop() {
+		if _, err := Select(c.label, c.val, c.w, c.h, Options{Rule: Lesion}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -116,7 +116,8 @@ func FieldOfView(intensity []float32, width, height int) (c Circle, ok bool) {
 		clear(hist)
 		clear(area)
 		for _, b := range blocks {
-			d := math.Hypot(b.x-x, b.y-y)
+			dx, dy := b.x-x, b.y-y
+			d := math.Sqrt(dx*dx + dy*dy)
 			i := min(int(d), nb-1)
 			hist[i] += b.weight
 			area[i] += b.n
