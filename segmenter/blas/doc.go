@@ -12,4 +12,8 @@
 // several models share the cores without oversubscribing them. OpenBLAS's
 // own thread count is process-global; this package owns it and pins it to 1
 // when it is loaded, and nothing else in mmcseg touches it.
+//
+// Products read subnormal operands as zero (and OpenBLAS flushes subnormal
+// results to zero), so that the tiny gradients late training produces do
+// not send x86 arithmetic down its ~100× slower microcode path (see Impl).
 package blas
