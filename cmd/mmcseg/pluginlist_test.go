@@ -71,7 +71,7 @@ func TestPluginList(t *testing.T) {
 	}
 	want := []row{
 		{"garbage", "executable", false, "", true},
-		{"kmeans", "executable", false, "1.0.0", false},
+		{"kmeans", "executable", false, "1.1.0", false},
 		{"kmeans", "PATH", true, "", false},
 		{"probe", host.EnvPluginPath, false, "0.0.1", false},
 	}
