@@ -107,9 +107,21 @@ func DWConv3x3[T Float](e *Engine, h, w, c int, x, wt, b, y []T, addInput bool) 
 	pk := dwPack(e, c, wt, b, addInput)
 	e.For(h, 2, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			dwconvRow(h, w, c, r, x, wt, b, y[r*w*c:(r+1)*w*c], addInput, pk)
+			dwconvRow(w, c, imageRows(h, w, c, r, x), wt, b, y[r*w*c:(r+1)*w*c], addInput, pk)
 		}
 	})
+}
+
+// imageRows returns rows r−1, r and r+1 of the h×w map x of c channels
+// (channel-last), nil for rows outside the map.
+func imageRows[T Float](h, w, c, r int, x []T) [3][]T {
+	var rows [3][]T
+	for k := range 3 {
+		if y := r + k - 1; y >= 0 && y < h {
+			rows[k] = x[y*w*c : (y+1)*w*c]
+		}
+	}
+	return rows
 }
 
 // dwPack packs the depth-wise weights for the AVX kernels, per 8-channel
@@ -147,21 +159,21 @@ func dwPack[T Float](e *Engine, c int, wt, b []T, skip bool) []float32 {
 	return pk
 }
 
-// dwconvRow computes output image row r of DWConv3x3 into out (w·c), with
-// the AVX kernel when pk (from dwPack) is not nil.
-func dwconvRow[T Float](h, w, c, r int, x, wt, b, out []T, addInput bool, pk []float32) {
+// dwconvRow computes one output image row of DWConv3x3 into out (w·c)
+// from the input rows above, at and below it (rows[0..2], nil outside the
+// image), with the AVX kernel when pk (from dwPack) is not nil.
+func dwconvRow[T Float](w, c int, rows [3][]T, wt, b, out []T, addInput bool, pk []float32) {
 	if pk != nil {
 		zero := &pk[10*c]
 		for xx := range w {
 			var taps [9]*float32
-			for ky := range 3 {
-				iy := r + ky - 1
+			for ky, row := range rows {
 				for kx := range 3 {
 					ix := xx + kx - 1
-					if iy < 0 || iy >= h || ix < 0 || ix >= w {
+					if row == nil || ix < 0 || ix >= w {
 						taps[ky*3+kx] = zero
 					} else {
-						taps[ky*3+kx] = p32(x[(iy*w+ix)*c:])
+						taps[ky*3+kx] = p32(row[ix*c:])
 					}
 				}
 			}
@@ -174,11 +186,10 @@ func dwconvRow[T Float](h, w, c, r int, x, wt, b, out []T, addInput bool, pk []f
 		o := out[xx*c : (xx+1)*c]
 		copy(o, b)
 		if addInput {
-			vAdd(o, x[(r*w+xx)*c:(r*w+xx+1)*c])
+			vAdd(o, rows[1][xx*c:(xx+1)*c])
 		}
-		for ky := range 3 {
-			iy := r + ky - 1
-			if iy < 0 || iy >= h {
+		for ky, row := range rows {
+			if row == nil {
 				continue
 			}
 			for kx := range 3 {
@@ -186,7 +197,7 @@ func dwconvRow[T Float](h, w, c, r int, x, wt, b, out []T, addInput bool, pk []f
 				if ix < 0 || ix >= w {
 					continue
 				}
-				vFMA(o, wt[(ky*3+kx)*c:(ky*3+kx+1)*c], x[(iy*w+ix)*c:(iy*w+ix+1)*c])
+				vFMA(o, wt[(ky*3+kx)*c:(ky*3+kx+1)*c], row[ix*c:(ix+1)*c])
 			}
 		}
 	}
@@ -207,7 +218,7 @@ func DWConv3x3Backward[T Float](e *Engine, h, w, c int, x, wt, dy, dx []T, accum
 		a := part[wk]
 		clear(a)
 		for r := lo; r < hi; r++ {
-			dwconvRowBackward(h, w, c, r, x, wt, dy, dx[r*w*c:(r+1)*w*c], accumulate, skip, a, pk)
+			dwconvRowBackward(w, c, imageRows(h, w, c, r, x), imageRows(h, w, c, r, dy), wt, dx[r*w*c:(r+1)*w*c], accumulate, skip, a, pk)
 			if pk != nil {
 				flushPacked(acc[wk], unsafe.Slice(p32(a), 10*c), c)
 			} else {
@@ -236,11 +247,13 @@ func flushPacked(a64 []float64, a []float32, c int) {
 	clear(a)
 }
 
-// dwconvRowBackward computes input row r of the transposed depth-wise
+// dwconvRowBackward computes one input row r of the transposed depth-wise
 // convolution into dxr and adds the weight and bias gradients of output
 // row r to a: [9·c] then [c], or dwPack's layout when pk is not nil (the
-// AVX kernels; then neither accumulate nor Go loops apply).
-func dwconvRowBackward[T Float](h, w, c, r int, x, wt, dy, dxr []T, accumulate, skip bool, a []T, pk []float32) {
+// AVX kernels; then neither accumulate nor Go loops apply). xr and dyr are
+// rows r−1, r, r+1 of the input and of the output gradient (nil outside
+// the image).
+func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulate, skip bool, a []T, pk []float32) {
 	if pk != nil {
 		zero := &pk[10*c]
 		a32 := p32(a)
@@ -248,46 +261,46 @@ func dwconvRowBackward[T Float](h, w, c, r int, x, wt, dy, dxr []T, accumulate, 
 			// Input pixel (r, xx) is read by output (r+1−ky, xx+1−kx) through tap (ky, kx).
 			var taps [9]*float32
 			for ky := range 3 {
-				oy := r + 1 - ky
+				row := dyr[2-ky]
 				for kx := range 3 {
 					ox := xx + 1 - kx
-					if oy < 0 || oy >= h || ox < 0 || ox >= w {
+					if row == nil || ox < 0 || ox >= w {
 						taps[ky*3+kx] = zero
 					} else {
-						taps[ky*3+kx] = p32(dy[(oy*w+ox)*c:])
+						taps[ky*3+kx] = p32(row[ox*c:])
 					}
 				}
 			}
 			dwPixelAVX(p32(dxr[xx*c:]), &taps, &pk[0], c)
 			// Output pixel (r, xx) reads input (r+ky−1, xx+kx−1) through tap (ky, kx).
-			for ky := range 3 {
-				iy := r + ky - 1
+			for ky, row := range xr {
 				for kx := range 3 {
 					ix := xx + kx - 1
-					if iy < 0 || iy >= h || ix < 0 || ix >= w {
+					if row == nil || ix < 0 || ix >= w {
 						taps[ky*3+kx] = zero
 					} else {
-						taps[ky*3+kx] = p32(x[(iy*w+ix)*c:])
+						taps[ky*3+kx] = p32(row[ix*c:])
 					}
 				}
 			}
-			dwGradPixelAVX(a32, p32(dy[(r*w+xx)*c:]), &taps, c)
+			dwGradPixelAVX(a32, p32(dyr[1][xx*c:]), &taps, c)
 		}
 		return
 	}
+	dy := dyr[1]
 	for xx := range w {
 		d := dxr[xx*c : (xx+1)*c]
 		switch {
 		case skip && accumulate:
-			vAdd(d, dy[(r*w+xx)*c:(r*w+xx+1)*c])
+			vAdd(d, dy[xx*c:(xx+1)*c])
 		case skip:
-			copy(d, dy[(r*w+xx)*c:(r*w+xx+1)*c])
+			copy(d, dy[xx*c:(xx+1)*c])
 		case !accumulate:
 			clear(d)
 		}
 		for ky := range 3 {
-			oy := r + 1 - ky
-			if oy < 0 || oy >= h {
+			row := dyr[2-ky]
+			if row == nil {
 				continue
 			}
 			for kx := range 3 {
@@ -295,18 +308,17 @@ func dwconvRowBackward[T Float](h, w, c, r int, x, wt, dy, dxr []T, accumulate, 
 				if ox < 0 || ox >= w {
 					continue
 				}
-				vFMA(d, wt[(ky*3+kx)*c:(ky*3+kx+1)*c], dy[(oy*w+ox)*c:(oy*w+ox+1)*c])
+				vFMA(d, wt[(ky*3+kx)*c:(ky*3+kx+1)*c], row[ox*c:(ox+1)*c])
 			}
 		}
 	}
 	// Parameter gradients of output row r.
 	bias := a[9*c : 10*c]
 	for xx := range w {
-		g := dy[(r*w+xx)*c : (r*w+xx+1)*c]
+		g := dy[xx*c : (xx+1)*c]
 		vAdd(bias, g)
-		for ky := range 3 {
-			iy := r + ky - 1
-			if iy < 0 || iy >= h {
+		for ky, row := range xr {
+			if row == nil {
 				continue
 			}
 			for kx := range 3 {
@@ -314,7 +326,7 @@ func dwconvRowBackward[T Float](h, w, c, r int, x, wt, dy, dxr []T, accumulate, 
 				if ix < 0 || ix >= w {
 					continue
 				}
-				vFMA(a[(ky*3+kx)*c:(ky*3+kx+1)*c], g, x[(iy*w+ix)*c:(iy*w+ix+1)*c])
+				vFMA(a[(ky*3+kx)*c:(ky*3+kx+1)*c], g, row[ix*c:(ix+1)*c])
 			}
 		}
 	}

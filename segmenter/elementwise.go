@@ -1,5 +1,7 @@
 package segmenter
 
+import "math"
+
 // rowGrain is the smallest number of rows (tokens) worth a goroutine in the
 // row-wise kernels.
 const rowGrain = 64
@@ -145,6 +147,94 @@ func SubPixel2x2Backward[T Float](e *Engine, h, w, c int, dy []T, outH, outW int
 					copy(d, dy[(Y*outW+X)*c:(Y*outW+X+1)*c])
 				}
 			}
+		}
+	})
+}
+
+// ColSoftmax accumulates what a soft-max over rows needs, per column,
+// from rows seen chunk by chunk: the running maximum and the sum of
+// exp(x − maximum), rescaled (in float64) whenever the maximum grows. Two
+// ColSoftmax of disjoint rows merge exactly; Inverse then gives the
+// normalisers for SoftmaxColsApply. Together they compute SoftmaxCols in
+// one pass over x for the statistics and one for the result, with the
+// first pass fused into whatever produces x.
+type ColSoftmax[T Float] struct {
+	Max []T
+	Sum []float64
+	tmp []T // scratch: 3 rows of cols
+}
+
+// Reset starts over for cols columns (allocating only the first time).
+func (s *ColSoftmax[T]) Reset(cols int) {
+	if cap(s.Max) < cols {
+		s.Max, s.Sum, s.tmp = make([]T, cols), make([]float64, cols), make([]T, 3*cols)
+	}
+	s.Max, s.Sum = s.Max[:cols], s.Sum[:cols]
+	for j := range s.Max {
+		s.Max[j] = T(math.Inf(-1))
+	}
+	clear(s.Sum)
+}
+
+// Add folds rows more rows of x (stride ldx) into the statistics,
+// single-threaded.
+func (s *ColSoftmax[T]) Add(rows int, x []T, ldx int) {
+	cols := len(s.Max)
+	if rows == 0 {
+		return
+	}
+	cm, y, part := s.tmp[:cols], s.tmp[cols:2*cols], s.tmp[2*cols:3*cols]
+	copy(cm, x[:cols])
+	for i := 1; i < rows; i++ {
+		vMaxAcc(cm, x[i*ldx:i*ldx+cols])
+	}
+	for j, m := range cm {
+		if m > s.Max[j] {
+			if s.Sum[j] != 0 {
+				s.Sum[j] *= math.Exp(float64(s.Max[j]) - float64(m))
+			}
+			s.Max[j] = m
+		}
+	}
+	clear(part)
+	for i := range rows {
+		vExpSubVec(y, x[i*ldx:i*ldx+cols], s.Max, part)
+		if i%flushEvery == flushEvery-1 {
+			flush(s.Sum, part)
+		}
+	}
+	flush(s.Sum, part)
+}
+
+// Merge folds o's statistics (of other rows) into s.
+func (s *ColSoftmax[T]) Merge(o *ColSoftmax[T]) {
+	for j, m := range o.Max {
+		switch {
+		case o.Sum[j] == 0:
+		case m > s.Max[j]:
+			s.Sum[j] = s.Sum[j]*math.Exp(float64(s.Max[j])-float64(m)) + o.Sum[j]
+			s.Max[j] = m
+		default:
+			s.Sum[j] += o.Sum[j] * math.Exp(float64(m)-float64(s.Max[j]))
+		}
+	}
+}
+
+// Inverse sets inv[j] = 1/Sum[j].
+func (s *ColSoftmax[T]) Inverse(inv []T) {
+	for j, v := range s.Sum {
+		inv[j] = T(1 / v)
+	}
+}
+
+// SoftmaxColsApply sets y = exp(x − mx)⊙inv row by row (x stride ldx, y
+// stride ldy; y may alias x): the soft-max over rows from a ColSoftmax's
+// maximum and inverse sums.
+func SoftmaxColsApply[T Float](e *Engine, rows, cols int, x []T, ldx int, y []T, ldy int, mx, inv []T) {
+	mx, inv = mx[:cols], inv[:cols]
+	e.For(rows, rowGrain, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			vExpSubMul(y[i*ldy:i*ldy+cols], x[i*ldx:i*ldx+cols], mx, inv)
 		}
 	})
 }

@@ -24,6 +24,8 @@ type Engine struct {
 	row32  [][]float32 // per-worker row scratch of the fused kernels
 	row64  [][]float64
 	dwPk   []float32 // depth-wise weights packed for the AVX kernels, then a zero row
+	serial []*Engine // per-worker single-threaded Engines (Serial)
+	sum64  []float64 // column sums of the normalisation kernels
 }
 
 // NewEngine returns an Engine running on threads goroutines (at least 1)
@@ -32,10 +34,27 @@ func NewEngine(threads int, impl blas.Impl) *Engine {
 	if impl == nil {
 		impl = blas.Default()
 	}
-	threads = max(threads, 1)
+	e := newEngine(max(threads, 1), impl)
+	e.serial = make([]*Engine, e.threads)
+	for w := range e.serial {
+		s := newEngine(1, impl)
+		s.serial = []*Engine{s}
+		e.serial[w] = s
+	}
+	return e
+}
+
+func newEngine(threads int, impl blas.Impl) *Engine {
 	return &Engine{threads: threads, impl: impl, acc: make([][]float64, threads),
 		row32: make([][]float32, threads), row64: make([][]float64, threads)}
 }
+
+// Serial returns worker w's single-threaded Engine: the same BLAS, its own
+// scratch, reused from call to call. Model code composes fused passes from
+// the kernels by calling them, on Serial(w), on the rows of part w of a For,
+// so that each part runs several kernels over its rows while they are in
+// cache, with one parallel section for the whole pass.
+func (e *Engine) Serial(w int) *Engine { return e.serial[w] }
 
 // Threads returns the number of goroutines the Engine's kernels use.
 func (e *Engine) Threads() int { return e.threads }
@@ -99,6 +118,16 @@ func reduceIntoAt[T Float](dst []T, acc [][]float64, p, off int) {
 		}
 		dst[i] += T(s)
 	}
+}
+
+// sums returns the Engine's zeroed float64 scratch of n elements.
+func (e *Engine) sums(n int) []float64 {
+	if cap(e.sum64) < n {
+		e.sum64 = make([]float64, n)
+	}
+	e.sum64 = e.sum64[:n]
+	clear(e.sum64)
+	return e.sum64
 }
 
 // partials returns the Engine's split-K scratch with room for n elements.

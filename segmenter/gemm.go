@@ -157,3 +157,29 @@ func ColSums[T Float](e *Engine, rows, cols int, x []T, ld int, dst []T) {
 	})
 	reduceInto(dst[:cols], acc, p)
 }
+
+// ColSums64 adds the column sums of the rows×cols matrix x (stride ld) to
+// dst in float64 (accumulating in T over at most flushEvery rows, as
+// ColSums), for sums that go on accumulating over further calls.
+func ColSums64[T Float](e *Engine, rows, cols int, x []T, ld int, dst []float64) {
+	acc := e.accumulators(cols)
+	part := workerRows[T](e, cols)
+	p := e.For(rows, 256, func(w, lo, hi int) {
+		a := part[w]
+		clear(a)
+		for i := lo; i < hi; i++ {
+			vAdd(a, x[i*ld:i*ld+cols])
+			if (i-lo)%flushEvery == flushEvery-1 {
+				flush(acc[w], a)
+			}
+		}
+		flush(acc[w], a)
+	})
+	for j := range dst[:cols] {
+		var s float64
+		for w := range p {
+			s += acc[w][j]
+		}
+		dst[j] += s
+	}
+}

@@ -61,36 +61,31 @@ func layerNormRowBackward[T Float](x, gamma []T, mean, rstd T, dy, dx []T, accum
 // nil. Running statistics are not kept: mmcseg's models never leave train
 // mode, like the reference.
 func BatchNorm[T Float](e *Engine, rows, c int, x, gamma, beta []T, eps float64, xhat, y, rstd []T) {
-	acc := e.accumulators(c)
-	part := workerRows[T](e, c)
-	sumRows := func(dev []T) int {
-		return e.For(rows, rowGrain, func(w, lo, hi int) {
-			a := part[w]
-			clear(a)
-			for i := lo; i < hi; i++ {
-				if dev == nil {
-					vAdd(a, x[i*c:(i+1)*c])
-				} else {
-					vSqDevAcc(a, x[i*c:(i+1)*c], dev)
-				}
-				if (i-lo)%flushEvery == flushEvery-1 {
-					flush(acc[w], a)
-				}
-			}
-			flush(acc[w], a)
-		})
-	}
-	p := sumRows(nil)
+	sum := e.sums(c)
+	ColSums64(e, rows, c, x, c, sum)
+	BatchNormSums(e, rows, c, x, sum, gamma, beta, eps, xhat, y, rstd)
+}
+
+// BatchNormSums is BatchNorm given sum, x's column sums in float64 (for
+// callers that accumulate them while producing x).
+func BatchNormSums[T Float](e *Engine, rows, c int, x []T, sum []float64, gamma, beta []T, eps float64, xhat, y, rstd []T) {
 	m := vector[T](e, c)
 	for j := range m {
-		var s float64
-		for w := range p {
-			s += acc[w][j]
-		}
-		m[j] = T(s / float64(rows))
+		m[j] = T(sum[j] / float64(rows))
 	}
-	acc = e.accumulators(c)
-	sumRows(m)
+	acc := e.accumulators(c)
+	part := workerRows[T](e, c)
+	p := e.For(rows, rowGrain, func(w, lo, hi int) {
+		a := part[w]
+		clear(a)
+		for i := lo; i < hi; i++ {
+			vSqDevAcc(a, x[i*c:(i+1)*c], m)
+			if (i-lo)%flushEvery == flushEvery-1 {
+				flush(acc[w], a)
+			}
+		}
+		flush(acc[w], a)
+	})
 	for j := range c {
 		var q float64
 		for w := range p {

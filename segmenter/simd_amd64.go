@@ -58,6 +58,9 @@ func expShiftAVX(x *float32, n int, m float32, c *[nConst][8]uint32) float32
 func expSubVecAVX(y, x, m, acc *float32, n int, c *[nConst][8]uint32)
 
 //go:noescape
+func expSubMulAVX(y, x, m, s *float32, n int, c *[nConst][8]uint32)
+
+//go:noescape
 func fmaAVX(o, a, b *float32, n int)
 
 //go:noescape

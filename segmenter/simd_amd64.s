@@ -223,6 +223,33 @@ evdone:
 	VZEROUPPER
 	RET
 
+// func expSubMulAVX(y, x, m, s *float32, n int, c *[nConst][8]uint32)
+// y = e^(x − m)·s element-wise.
+TEXT ·expSubMulAVX(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ s+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ c+40(FP), R8
+	SHRQ $3, CX
+	JZ   emdone
+emloop:
+	VMOVUPS (SI), Y4
+	VSUBPS  (DX), Y4, Y4
+	EXP8(Y4, Y5, Y6, Y7, Y8, Y9)
+	VMULPS  (BX), Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	ADDQ    $32, BX
+	DECQ    CX
+	JNZ     emloop
+emdone:
+	VZEROUPPER
+	RET
+
 // func fmaAVX(o, a, b *float32, n int)
 // o += a·b.
 TEXT ·fmaAVX(SB), NOSPLIT, $0-32

@@ -15,6 +15,7 @@ func geluAVX(x, y *float32, n int, c *[nConst][8]uint32)                        
 func geluGradAVX(x, dy, dx, y *float32, n int, c *[nConst][8]uint32)                {}
 func expShiftAVX(x *float32, n int, m float32, c *[nConst][8]uint32) float32        { return 0 }
 func expSubVecAVX(y, x, m, acc *float32, n int, c *[nConst][8]uint32)               {}
+func expSubMulAVX(y, x, m, s *float32, n int, c *[nConst][8]uint32)                 {}
 func fmaAVX(o, a, b *float32, n int)                                                {}
 func addAVX(o, a *float32, n int)                                                   {}
 func sumAVX(x *float32, n int) float32                                              { return 0 }

@@ -355,6 +355,19 @@ func vExpSubVec[T Float](y, x, m, acc []T) {
 	}
 }
 
+// vExpSubMul sets y = e^(x − m)⊙s element-wise (y may alias x).
+func vExpSubMul[T Float](y, x, m, s []T) {
+	n := len(y)
+	x, m, s = x[:n], m[:n], s[:n]
+	if k := simd[T](n); k > 0 {
+		expSubMulAVX(p32(y), p32(x), p32(m), p32(s), k, simdConst)
+		y, x, m, s = y[k:], x[k:], m[k:], s[k:]
+	}
+	for j, v := range x {
+		y[j] = expT(v-m[j]) * s[j]
+	}
+}
+
 // flush adds the row accumulator a to a64 and zeroes a. Column sums are
 // accumulated in T over a bounded number of rows (flushEvery), then in
 // float64.

@@ -73,6 +73,11 @@ func TestVecAVXMatchesGo(t *testing.T) {
 				s := vExpShift(o, 3)
 				return append(o, float32(s))
 			},
+			"expsubmul": func() []float32 {
+				o := make([]float32, n)
+				vExpSubMul(o, x, y, pos)
+				return o
+			},
 			"expsubvec": func() []float32 {
 				o, acc := make([]float32, n), append([]float32(nil), pos...)
 				vExpSubVec(o, x, y, acc)

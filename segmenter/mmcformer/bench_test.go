@@ -14,8 +14,17 @@ import (
 // rate of a plain SGEMM of the model's dominant shape, 66049×100 · 100×400,
 // measured in the same run with the same thread count and BLAS. Their ratio
 // is robust to the load of a shared machine; the bar is 50 %.
-func BenchmarkStep257(b *testing.B) {
+func BenchmarkStep257(b *testing.B) { benchStep(b, DefaultConfig()) }
+
+// BenchmarkStep129 is BenchmarkStep257 at S = 129, the working size of CT
+// volumes in the plugin, where the intra module's share is larger.
+func BenchmarkStep129(b *testing.B) {
 	cfg := DefaultConfig()
+	cfg.Size = 129
+	benchStep(b, cfg)
+}
+
+func benchStep(b *testing.B, cfg Config) {
 	m, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)

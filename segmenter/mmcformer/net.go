@@ -69,8 +69,28 @@ type net[T segmenter.Float] struct {
 	sd   [4][]T
 	sh   [2][]T
 	colS []T // soft-max scratch [2][D]
+	ws   []workerBufs[T]
 
 	losses Losses
+}
+
+// chunkRows is the number of tokens a fused pass takes at a time: small
+// enough that a chunk's activations stay in a core's L2 cache between the
+// kernels that the pass runs on them.
+const chunkRows = 256
+
+// workerBufs is one worker's scratch for the fused passes of forwardBlock,
+// sized for the small branch.
+type workerBufs[T segmenter.Float] struct {
+	y      []T    // LayerNorm output of a chunk [chunkRows][D]
+	u      []T    // LayerNorm output of an image row [side][D]
+	tHalo  []T    // T of a neighbour's image row [side][D]
+	stHalo []T    // its LayerNorm statistics [2][side]
+	h1Halo [2][]T // fc1 output of the neighbours' rows above and below [side][4D]
+	a      []T    // MixFFN hidden activation of an image row [side][4D]
+	g      []T    // partial context K̂ᵀV [D][D]
+	kStats segmenter.ColSoftmax[T]
+	sum    []float64 // column sums of M [D]
 }
 
 // Losses are one step's loss terms, unweighted, and the total
@@ -123,6 +143,17 @@ func newNet[T segmenter.Float](cfg Config) *net[T] {
 		nt.sh[i] = make([]T, n*wide)
 	}
 	nt.colS = make([]T, 2*d)
+	nt.ws = make([]workerBufs[T], nt.e.Threads())
+	for w := range nt.ws {
+		ws := &nt.ws[w]
+		ws.y = make([]T, chunkRows*d)
+		ws.u, ws.tHalo, ws.stHalo = make([]T, nt.s*d), make([]T, nt.s*d), make([]T, 2*nt.s)
+		ws.h1Halo = [2][]T{make([]T, nt.s*nt.hid), make([]T, nt.s*nt.hid)}
+		ws.a = make([]T, nt.s*nt.hid)
+		ws.g = make([]T, d*d)
+		ws.kStats.Reset(d)
+		ws.sum = make([]float64, d)
+	}
 	return nt
 }
 
@@ -202,35 +233,119 @@ func (nt *net[T]) forwardBranch(b *branchBufs[T], p *branchParams[T]) {
 }
 
 // forwardBlock runs one efficient transformer block and its BatchNorm on X
-// (held in x, nt.sd[1]) and leaves the BatchNorm's output in x.
+// (held in x, nt.sd[1]) and leaves the BatchNorm's output in x. Its work is
+// three fused passes over the tokens, each a single parallel section whose
+// parts run every kernel of the pass on a few rows at a time while they
+// are in cache, so that only what the backward pass keeps is written to
+// memory: (1) LayerNorm, q/k/v, Q̂ and K's column statistics; (2) K̂ and
+// the context G = K̂ᵀV; (3) per image row, T, LayerNorm, fc1, the
+// depth-wise conv, LayerNorm, GELU and fc2 (with H1 of the rows above and
+// below); then the BatchNorm.
 func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParams[T], x []T) {
-	e, d, n, side := nt.e, nt.d, b.n, b.side
-	y, m := nt.sd[2], nt.sd[3]
+	e, d, n, side, hid := nt.e, nt.d, b.n, b.side, nt.hid
+	m := nt.sd[3]
 
-	// Efficient attention on Y = LN(X).
-	segmenter.LayerNorm(e, n, d, x, p.ln1G, p.ln1B, normEps, y, bl.ln1Mean, bl.ln1Rstd)
-	segmenter.Linear(e, n, d, 3*d, y, d, p.wqkv, p.bqkv, bl.qkv, 3*d, false)
-	q, k, v := bl.qkv, bl.qkv[d:], bl.qkv[2*d:]
-	segmenter.SoftmaxRows(e, n, d, q, 3*d, q, 3*d)
-	segmenter.SoftmaxCols(e, n, d, k, 3*d, k, 3*d, nt.colS[:d], nt.colS[d:])
-	segmenter.Gemm(e, true, false, d, d, n, 1, k, 3*d, v, 3*d, 0, bl.g, d) // G = K̂ᵀV
+	// (1) Y = LN(X); [Q|K|V] = Y·Wqkvᵀ + b; Q̂ = soft-max of Q over
+	// channels, in place; K's per-column maximum and exp-sum.
+	parts := e.For(n, chunkRows, func(w, lo, hi int) {
+		ew, ws := e.Serial(w), &nt.ws[w]
+		ws.kStats.Reset(d)
+		for c0 := lo; c0 < hi; c0 += chunkRows {
+			c1 := min(c0+chunkRows, hi)
+			r, qkv := c1-c0, bl.qkv[c0*3*d:c1*3*d]
+			segmenter.LayerNorm(ew, r, d, x[c0*d:c1*d], p.ln1G, p.ln1B, normEps, ws.y, bl.ln1Mean[c0:c1], bl.ln1Rstd[c0:c1])
+			segmenter.Linear(ew, r, d, 3*d, ws.y, d, p.wqkv, p.bqkv, qkv, 3*d, false)
+			segmenter.SoftmaxRows(ew, r, d, qkv, 3*d, qkv, 3*d)
+			ws.kStats.Add(r, qkv[d:], 3*d)
+		}
+	})
+	ks := &nt.ws[0].kStats
+	for w := 1; w < parts; w++ {
+		ks.Merge(&nt.ws[w].kStats)
+	}
+	kMax, kInv := nt.colS[:d], nt.colS[d:]
+	copy(kMax, ks.Max)
+	ks.Inverse(kInv)
+
+	// (2) K̂ = soft-max of K over tokens, in place, and G = K̂ᵀV, summed
+	// over the parts in worker order.
+	e.For(n, chunkRows, func(w, lo, hi int) {
+		ew, ws := e.Serial(w), &nt.ws[w]
+		var beta T
+		for c0 := lo; c0 < hi; c0 += chunkRows {
+			c1 := min(c0+chunkRows, hi)
+			k, v := bl.qkv[c0*3*d+d:c1*3*d], bl.qkv[c0*3*d+2*d:c1*3*d]
+			segmenter.SoftmaxColsApply(ew, c1-c0, d, k, 3*d, k, 3*d, kMax, kInv)
+			segmenter.Gemm(ew, true, false, d, d, c1-c0, 1, k, 3*d, v, 3*d, beta, ws.g, d)
+			beta = 1
+		}
+	})
+	copy(bl.g, nt.ws[0].g)
+	for w := 1; w < parts; w++ {
+		for i, v := range nt.ws[w].g {
+			bl.g[i] += v
+		}
+	}
 	// The output conv of Z = Q̂·G is Z·Woᵀ = Q̂·(G·Woᵀ): one token-sized
 	// product instead of two, and Z is never stored (backwardBlock
 	// reassociates the same way).
 	gw := nt.dd[0]
 	segmenter.Gemm(e, false, true, d, d, d, 1, bl.g, d, p.wo, d, 0, gw, d)
-	segmenter.AddRows(e, n, d, bl.t, x, p.bo)
-	segmenter.Gemm(e, false, false, n, d, d, 1, q, 3*d, gw, d, 1, bl.t, d) // T = X + bo + Q̂·G·Woᵀ
 
-	// MixFFN_skip on U = LN(T); fc1 once.
-	a := nt.sh[0]
-	segmenter.LayerNorm(e, n, d, bl.t, p.ln2G, p.ln2B, normEps, y, bl.ln2Mean, bl.ln2Rstd)
-	segmenter.Linear(e, n, d, nt.hid, y, d, p.w1, p.b1, bl.h1, nt.hid, false)
-	segmenter.MixFFNHidden(e, side, side, nt.hid, bl.h1, p.wdw, p.bdw, p.ln4G, p.ln4B, normEps, a, bl.ln4Mean, bl.ln4Rstd)
-	copy(m, bl.t[:n*d])
-	segmenter.Linear(e, n, nt.hid, d, a, nt.hid, p.w2, p.b2, m, d, true) // M = T + fc2(A)
-
-	segmenter.BatchNorm(e, n, d, m, p.bnG, p.bnB, normEps, bl.xhat, x, bl.bnRstd)
+	// (3) Per image row: T = X + bo + Q̂·G·Woᵀ; U = LN(T); H1 = U·W1ᵀ + b1;
+	// A = GELU(LN(DWConv(H1) + H1)); M = T + A·W2ᵀ + b2, and M's column
+	// sums. A part computes H1 one row ahead, and H1 of the rows just
+	// outside it privately, so that parts share nothing but their inputs.
+	dwk := segmenter.NewDWKernel(e, hid, p.wdw, p.bdw, true)
+	prep := func(ew *segmenter.Engine, ws *workerBufs[T], r int, t, mean, rstd, h1 []T) {
+		tok := r * side
+		segmenter.AddRows(ew, side, d, t, x[tok*d:(tok+side)*d], p.bo)
+		segmenter.Gemm(ew, false, false, side, d, d, 1, bl.qkv[tok*3*d:], 3*d, gw, d, 1, t, d)
+		segmenter.LayerNorm(ew, side, d, t, p.ln2G, p.ln2B, normEps, ws.u, mean, rstd)
+		segmenter.Linear(ew, side, d, hid, ws.u, d, p.w1, p.b1, h1, hid, false)
+	}
+	own := func(r int) (t, mean, rstd, h1 []T) {
+		tok := r * side
+		return bl.t[tok*d : (tok+side)*d], bl.ln2Mean[tok : tok+side], bl.ln2Rstd[tok : tok+side], bl.h1[tok*hid : (tok+side)*hid]
+	}
+	parts = e.For(side, 1, func(w, lo, hi int) {
+		ew, ws := e.Serial(w), &nt.ws[w]
+		halo := func(r, k int) []T {
+			prep(ew, ws, r, ws.tHalo, ws.stHalo[:side], ws.stHalo[side:], ws.h1Halo[k])
+			return ws.h1Halo[k]
+		}
+		clear(ws.sum)
+		var above []T
+		if lo > 0 {
+			above = halo(lo-1, 0)
+		}
+		t, mean, rstd, cur := own(lo)
+		prep(ew, ws, lo, t, mean, rstd, cur)
+		for r := lo; r < hi; r++ {
+			var below []T
+			switch {
+			case r+1 < hi:
+				t, mean, rstd, below = own(r + 1)
+				prep(ew, ws, r+1, t, mean, rstd, below)
+			case r+1 < side:
+				below = halo(r+1, 1)
+			}
+			tok := r * side
+			segmenter.MixFFNHiddenRow(dwk, side, [3][]T{above, cur, below}, p.ln4G, p.ln4B, normEps, ws.a, bl.ln4Mean[tok:tok+side], bl.ln4Rstd[tok:tok+side])
+			mr := m[tok*d : (tok+side)*d]
+			copy(mr, bl.t[tok*d:(tok+side)*d])
+			segmenter.Linear(ew, side, hid, d, ws.a, hid, p.w2, p.b2, mr, d, true)
+			segmenter.ColSums64(ew, side, d, mr, d, ws.sum)
+			above, cur = cur, below
+		}
+	})
+	sum := nt.ws[0].sum
+	for w := 1; w < parts; w++ {
+		for j, v := range nt.ws[w].sum {
+			sum[j] += v
+		}
+	}
+	segmenter.BatchNormSums(e, n, d, m, sum, p.bnG, p.bnB, normEps, bl.xhat, x, bl.bnRstd)
 }
 
 // paramName names the parameter tensor holding flat index i (for test
