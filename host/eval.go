@@ -382,22 +382,9 @@ func newEvaluation(opts EvalOptions) (*evaluation, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	cpus := runtime.NumCPU()
-	if o.Jobs == 0 {
-		o.Jobs = 1
-	}
-	if o.Jobs > cpus {
-		e.warn = append(e.warn, fmt.Sprintf("--jobs %d lowered to %d, the number of CPUs", o.Jobs, cpus))
-		o.Jobs = cpus
-	}
-	e.threads = o.Threads
-	if e.threads == 0 {
-		e.threads = max(1, cpus/o.Jobs)
-	} else if o.Jobs*e.threads > cpus {
-		t := max(1, cpus/o.Jobs)
-		e.warn = append(e.warn, fmt.Sprintf("--threads %d lowered to %d so that %d jobs do not use more than the %d CPUs", e.threads, t, o.Jobs, cpus))
-		e.threads = t
-	}
+	var warn []string
+	o.Jobs, e.threads, warn = cpuShare(o.Jobs, o.Threads)
+	e.warn = append(e.warn, warn...)
 	pairs, unmatched, err := PairImages(o.Images, o.Masks, o.Pairing)
 	if err != nil {
 		return nil, err

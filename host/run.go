@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,24 +181,9 @@ func newBatch(opts Options) (*batch, error) {
 	if o.Jobs < 0 || o.Threads < 0 {
 		return nil, fmt.Errorf("%w: jobs and threads cannot be negative", ErrOptions)
 	}
-	// GOMAXPROCS follows the CPU affinity and, since Go 1.25, a
-	// container's CPU limit: the CPUs this process may really use.
-	cpus := runtime.GOMAXPROCS(0)
-	if o.Jobs == 0 {
-		o.Jobs = 1
-	}
-	if o.Jobs > cpus {
-		b.warn = append(b.warn, fmt.Sprintf("--jobs %d lowered to %d, the number of CPUs", o.Jobs, cpus))
-		o.Jobs = cpus
-	}
-	b.threads = o.Threads
-	if b.threads == 0 {
-		b.threads = max(1, cpus/o.Jobs)
-	} else if o.Jobs*b.threads > cpus {
-		t := max(1, cpus/o.Jobs)
-		b.warn = append(b.warn, fmt.Sprintf("--threads %d lowered to %d so that %d jobs do not use more than the %d CPUs", b.threads, t, o.Jobs, cpus))
-		b.threads = t
-	}
+	var warn []string
+	o.Jobs, b.threads, warn = cpuShare(o.Jobs, o.Threads)
+	b.warn = append(b.warn, warn...)
 	b.budget = o.MemoryBudget
 	if b.budget <= 0 {
 		b.budget = DefaultMemoryBudget
