@@ -7,8 +7,8 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/mmcseg/mmcseg/plugin/internal/frontend"
 	"github.com/mmcseg/mmcseg/sdk"
-	"github.com/mmcseg/mmcseg/segmenter/foreground"
 	"github.com/mmcseg/mmcseg/segmenter/kmeans"
 	"github.com/mmcseg/mmcseg/segmenter/prep"
 )
@@ -53,24 +53,14 @@ func (plugin) Describe() sdk.Description {
 				PixelFormats:   []sdk.PixelFormat{sdk.RGB8},
 			},
 		},
-		Parameters: []sdk.Parameter{
+		Parameters: append([]sdk.Parameter{
 			{Name: "k", Type: sdk.ParamInt, Default: "2", Min: sdk.Bound(2), Max: sdk.Bound(8),
 				Description: "number of clusters"},
 			{Name: "iterations", Type: sdk.ParamInt, Default: "100", Min: sdk.Bound(1), Max: sdk.Bound(1000),
 				Description: "most Lloyd iterations per slice"},
 			{Name: "seed", Type: sdk.ParamInt, Default: "1", Min: sdk.Bound(0),
 				Description: "seed of the k-means++ initialisation"},
-			{Name: "normalize", Type: sdk.ParamEnum, Default: "auto", Choices: prep.NormalizeNames(),
-				Description: "how pixels become features: auto (CT: window; colour: as is), window, minmax, none"},
-			{Name: "window_level", Type: sdk.ParamFloat, Default: fmt.Sprint(prep.DefaultLevel),
-				Description: "centre of the window (HU for CT) mapped to 0..1; the lung window by default"},
-			{Name: "window_width", Type: sdk.ParamFloat, Default: fmt.Sprint(prep.DefaultWidth), Min: sdk.Bound(1),
-				Description: "width of that window"},
-			{Name: "rule", Type: sdk.ParamEnum, Default: "auto", Choices: append([]string{"auto"}, foreground.RuleNames()...),
-				Description: "how the foreground cluster is chosen: auto (CT: lung; colour: lesion), lesion, lung, largest"},
-			{Name: "min_area", Type: sdk.ParamFloat, Default: "0.001", Min: sdk.Bound(0), Max: sdk.Bound(0.5),
-				Description: "regions smaller than this fraction of the slice are dropped"},
-		},
+		}, frontend.Parameters()...),
 	}
 }
 
@@ -78,7 +68,7 @@ func (plugin) Open(_ context.Context, info sdk.SeriesInfo, p sdk.Params) (sdk.Se
 	if info.Format != sdk.Float32 && info.Format != sdk.RGB8 {
 		return nil, fmt.Errorf("%w: kmeans takes FLOAT32 CT or RGB8 input, not %v", sdk.ErrUnsupported, info.Format)
 	}
-	front, err := newFrontEnd(info, p)
+	front, err := frontend.New(info, p)
 	if err != nil {
 		return nil, err
 	}
@@ -100,12 +90,12 @@ func (plugin) Open(_ context.Context, info sdk.SeriesInfo, p sdk.Params) (sdk.Se
 
 type session struct {
 	cfg   kmeans.Config
-	front *frontEnd
+	front *frontend.FrontEnd
 	info  sdk.SeriesInfo
 }
 
 func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
-	pre, err := s.front.prepare(sl)
+	pre, err := s.front.Prepare(sl)
 	if err != nil {
 		return sdk.Mask{}, err
 	}
@@ -115,7 +105,7 @@ func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
 		return sdk.Mask{}, err
 	}
 	sdk.ReportProgress(ctx, 1, 2, "clustered in "+strconv.Itoa(res.Iterations)+" iterations")
-	mask, err := s.front.foreground(ctx, res.Labels, pre)
+	mask, err := s.front.Foreground(ctx, res.Labels, pre)
 	if err != nil {
 		return sdk.Mask{}, err
 	}

@@ -7,10 +7,9 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/mmcseg/mmcseg/plugin/internal/frontend"
 	"github.com/mmcseg/mmcseg/sdk"
-	"github.com/mmcseg/mmcseg/segmenter/foreground"
 	"github.com/mmcseg/mmcseg/segmenter/mmcformer"
-	"github.com/mmcseg/mmcseg/segmenter/prep"
 )
 
 // defaultWarmIterations is warm_iterations' default.
@@ -68,7 +67,7 @@ func (*plugin) Describe() sdk.Description {
 			lesion(sdk.RGB8),
 			lesion(sdk.Uint8),
 		},
-		Parameters: []sdk.Parameter{
+		Parameters: append([]sdk.Parameter{
 			{Name: "iterations", Type: sdk.ParamInt, Default: itoa(def.MaxIter), Min: sdk.Bound(0), Max: sdk.Bound(1000),
 				Description: "most optimisation steps per slice (maxIter)"},
 			{Name: "min_labels", Type: sdk.ParamInt, Default: itoa(def.MinLabels), Min: sdk.Bound(0), Max: sdk.Bound(256),
@@ -99,17 +98,7 @@ func (*plugin) Describe() sdk.Description {
 				Description: "continue each slice from the previous slice's trained weights (auto: for series of more than one slice)"},
 			{Name: "warm_iterations", Type: sdk.ParamInt, Default: itoa(defaultWarmIterations), Min: sdk.Bound(1), Max: sdk.Bound(1000),
 				Description: "most optimisation steps of a warm-started slice"},
-			{Name: "normalize", Type: sdk.ParamEnum, Default: "auto", Choices: prep.NormalizeNames(),
-				Description: "how pixels become the model's input: auto (CT: window; colour: as is; other grey: min–max), window, minmax, none"},
-			{Name: "window_level", Type: sdk.ParamFloat, Default: ftoa(prep.DefaultLevel),
-				Description: "centre of the window (HU for CT) mapped to 0..1; the lung window by default (our choice, not the authors')"},
-			{Name: "window_width", Type: sdk.ParamFloat, Default: ftoa(prep.DefaultWidth), Min: sdk.Bound(1),
-				Description: "width of that window"},
-			{Name: "rule", Type: sdk.ParamEnum, Default: "auto", Choices: append([]string{"auto"}, foreground.RuleNames()...),
-				Description: "how the foreground cluster is chosen: auto (CT: lung; photographs: lesion), lesion, lung, largest"},
-			{Name: "min_area", Type: sdk.ParamFloat, Default: "0.001", Min: sdk.Bound(0), Max: sdk.Bound(0.5),
-				Description: "foreground regions smaller than this fraction of the slice are dropped"},
-		},
+		}, frontend.Parameters()...),
 	}
 }
 
@@ -141,7 +130,7 @@ func (pl *plugin) Open(_ context.Context, info sdk.SeriesInfo, p sdk.Params) (sd
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", sdk.ErrBadParam, err)
 	}
-	front, err := newFrontEnd(info, p)
+	front, err := frontend.New(info, p)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +184,7 @@ type session struct {
 	cfg   mmcformer.Config
 	info  sdk.SeriesInfo
 	m     *mmcformer.Model
-	front *frontEnd
+	front *frontend.FrontEnd
 	// warm and warmIter set the model's warm start for this series (the
 	// pooled models are shared by series with and without it).
 	warm     bool
@@ -205,7 +194,7 @@ type session struct {
 }
 
 func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
-	pre, err := s.front.prepare(sl)
+	pre, err := s.front.Prepare(sl)
 	if err != nil {
 		return sdk.Mask{}, err
 	}
@@ -236,7 +225,7 @@ func (s *session) Segment(ctx context.Context, sl sdk.Slice) (sdk.Mask, error) {
 		start = "warm"
 	}
 	sdk.ReportProgress(ctx, total, total, fmt.Sprintf("read out after %d steps (%s start): %d labels", len(res.Steps), start, res.NumLabels))
-	mask, err := s.front.foreground(ctx, res.InputLabels, pre)
+	mask, err := s.front.Foreground(ctx, res.InputLabels, pre)
 	if err != nil {
 		return sdk.Mask{}, err
 	}

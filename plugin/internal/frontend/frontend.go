@@ -1,20 +1,21 @@
-package main
+package frontend
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/mmcseg/mmcseg/sdk"
 	"github.com/mmcseg/mmcseg/segmenter/foreground"
 	"github.com/mmcseg/mmcseg/segmenter/prep"
 )
 
-// frontEnd is what this plugin shares with the kmeans plugin: the slice
-// prepared by package prep, the foreground chosen by package foreground,
-// both set up from the series and the parameters normalize, window_level,
-// window_width, rule and min_area.
-type frontEnd struct {
+// FrontEnd is what the kmeans and mmcformer plugins share around their
+// clustering: the slice prepared by package prep and the foreground chosen
+// by package foreground, both set up from the series and the parameters
+// normalize, window_level, window_width, rule and min_area.
+type FrontEnd struct {
 	format prep.Format
 	kind   prep.Kind
 	info   sdk.SeriesInfo
@@ -22,8 +23,27 @@ type frontEnd struct {
 	rule   foreground.Options
 }
 
-func newFrontEnd(info sdk.SeriesInfo, p sdk.Params) (*frontEnd, error) {
-	f := &frontEnd{info: info}
+// Parameters returns the parameters New reads, for the plugin's
+// Description.
+func Parameters() []sdk.Parameter {
+	return []sdk.Parameter{
+		{Name: "normalize", Type: sdk.ParamEnum, Default: "auto", Choices: prep.NormalizeNames(),
+			Description: "how pixels become the model's input: auto (CT: window; colour: as is; other grey: min–max), window, minmax, none"},
+		{Name: "window_level", Type: sdk.ParamFloat, Default: strconv.FormatFloat(prep.DefaultLevel, 'g', -1, 64),
+			Description: "centre of the window (HU for CT) mapped to 0..1; the lung window by default (our choice, not the authors')"},
+		{Name: "window_width", Type: sdk.ParamFloat, Default: strconv.FormatFloat(prep.DefaultWidth, 'g', -1, 64), Min: sdk.Bound(1),
+			Description: "width of that window"},
+		{Name: "rule", Type: sdk.ParamEnum, Default: "auto", Choices: append([]string{"auto"}, foreground.RuleNames()...),
+			Description: "how the foreground cluster is chosen: auto (CT: lung; photographs: lesion), lesion, lung, largest"},
+		{Name: "min_area", Type: sdk.ParamFloat, Default: "0.001", Min: sdk.Bound(0), Max: sdk.Bound(0.5),
+			Description: "foreground regions smaller than this fraction of the slice are dropped"},
+	}
+}
+
+// New sets up the front end of series info from the parameters p; a
+// parameter that does not suit the series is an sdk.ErrBadParam.
+func New(info sdk.SeriesInfo, p sdk.Params) (*FrontEnd, error) {
+	f := &FrontEnd{info: info}
 	switch info.Format {
 	case sdk.Float32:
 		f.format = prep.Float
@@ -57,8 +77,8 @@ func newFrontEnd(info sdk.SeriesInfo, p sdk.Params) (*frontEnd, error) {
 	return f, nil
 }
 
-// prepare converts a slice; unusable pixels are the slice's error.
-func (f *frontEnd) prepare(sl sdk.Slice) (*prep.Image, error) {
+// Prepare converts a slice; unusable pixels are the slice's error.
+func (f *FrontEnd) Prepare(sl sdk.Slice) (*prep.Image, error) {
 	var im *prep.Image
 	var err error
 	if f.format == prep.Float {
@@ -78,9 +98,9 @@ func (f *frontEnd) prepare(sl sdk.Slice) (*prep.Image, error) {
 	return im, nil
 }
 
-// foreground chooses the foreground of a cluster map at the slice's size;
+// Foreground chooses the foreground of a cluster map at the slice's size;
 // an empty choice is a warning, not an error.
-func (f *frontEnd) foreground(ctx context.Context, labels []uint8, im *prep.Image) ([]uint8, error) {
+func (f *FrontEnd) Foreground(ctx context.Context, labels []uint8, im *prep.Image) ([]uint8, error) {
 	fg, err := foreground.Select(labels, im.Intensity, im.Width, im.Height, f.rule)
 	if err != nil {
 		return nil, err
