@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -278,7 +277,7 @@ func Evaluate(ctx context.Context, opts EvalOptions) (*EvalReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer e.closeSlots()
+	defer e.closePlugins()
 	if err := e.start(ctx); err != nil {
 		return nil, err
 	}
@@ -335,12 +334,9 @@ type evaluation struct {
 	warn      []string
 	machine   EvalMachine
 
-	plugin  PluginInfo
-	desc    sdk.Description
-	params  map[string]string
+	pool
 	key     string
 	wantAux []string
-	slots   []*evalSlot
 
 	mu       sync.Mutex
 	results  []*EvalImage
@@ -379,6 +375,11 @@ func newEvaluation(opts EvalOptions) (*evaluation, error) {
 	if o.ToolVersion == "" {
 		o.ToolVersion = "dev"
 	}
+	if o.PluginSHA256 != "" {
+		if _, err := parseSHA256(o.PluginSHA256); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrEval, err)
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -411,49 +412,11 @@ func (e *evaluation) paper() bool { return e.opts.Protocol != EvalDeployable }
 // that it provides what the protocol needs.
 func (e *evaluation) start(ctx context.Context) error {
 	o := &e.opts
-	dirs := o.PluginDirs
-	if dirs == nil {
-		dirs = SearchPath()
+	spec := pluginSpec{name: o.Plugin, dirs: o.PluginDirs, sha256: o.PluginSHA256, jobs: o.Jobs, threads: e.threads,
+		logger: o.Logger, startTimeout: o.StartTimeout, inactivityTimeout: o.InactivityTimeout, params: o.Params}
+	if err := e.startPlugins(ctx, spec); err != nil {
+		return err
 	}
-	path, err := FindPlugin(o.Plugin, dirs)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPluginStart, err)
-	}
-	sum, err := FileSHA256(path)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPluginStart, err)
-	}
-	t := strconv.Itoa(e.threads)
-	copts := sdk.ClientOptions{
-		Logger:            o.Logger,
-		StartTimeout:      o.StartTimeout,
-		InactivityTimeout: o.InactivityTimeout,
-		Env:               []string{"GOMAXPROCS=" + t, "OMP_NUM_THREADS=" + t, "OPENBLAS_NUM_THREADS=" + t},
-	}
-	if o.PluginSHA256 != "" {
-		want, err := hex.DecodeString(strings.TrimSpace(o.PluginSHA256))
-		if err != nil || len(want) != sha256.Size {
-			return fmt.Errorf("%w: plugin SHA-256 %q is not 64 hex digits", ErrEval, o.PluginSHA256)
-		}
-		if !strings.EqualFold(sum, strings.TrimSpace(o.PluginSHA256)) {
-			return fmt.Errorf("%w: %s has SHA-256 %s, not the pinned %s", ErrPluginStart, path, sum, strings.TrimSpace(o.PluginSHA256))
-		}
-		copts.SHA256 = want
-	}
-	for range o.Jobs {
-		e.slots = append(e.slots, &evalSlot{path: path, opts: copts})
-	}
-	p, err := e.slots[0].plugin(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPluginStart, err)
-	}
-	e.desc = p.Description()
-	e.plugin = PluginInfo{Name: e.desc.Name, Version: e.desc.Version, Path: path, SHA256: sum}
-	params, err := e.desc.ResolveParams(o.Params)
-	if err != nil {
-		return fmt.Errorf("plugin %s: %w", e.desc.Name, err)
-	}
-	e.params = params.Map()
 	if e.paper() {
 		if !slices.Contains(e.desc.AuxMaps, sdk.AuxClustersWork) {
 			return fmt.Errorf("%w: the paper protocol needs the plugin's cluster map (%q), and plugin %s %s does not provide it; use --protocol deployable",
@@ -522,7 +485,9 @@ func (e *evaluation) emitLocked(ev EvalEvent) {
 }
 
 // finish records an image's result, tells the handler and keeps the
-// aggregate files current.
+// aggregate files current after each image the plugin ran on (an image
+// taken from its record changes nothing a crash could lose; the end of
+// Evaluate writes them anyway).
 func (e *evaluation) finish(i int, img *EvalImage) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -538,7 +503,7 @@ func (e *evaluation) finish(i int, img *EvalImage) {
 		e.busy += time.Duration(img.Seconds * float64(time.Second))
 	}
 	e.emitLocked(EvalEvent{Kind: EvalImageDone, Image: img})
-	if e.opts.OutDir != "" {
+	if e.opts.OutDir != "" && !img.Reused {
 		if err := e.writeAggregate(e.report()); err != nil {
 			e.opts.Logger.Warn("writing the metrics", "error", err)
 		}
@@ -546,7 +511,7 @@ func (e *evaluation) finish(i int, img *EvalImage) {
 }
 
 // one evaluates pair i: reuse or compute the plugin's output, then score.
-func (e *evaluation) one(ctx context.Context, sl *evalSlot, i int) *EvalImage {
+func (e *evaluation) one(ctx context.Context, sl *slot, i int) *EvalImage {
 	pair := e.pairs[i]
 	img := &EvalImage{EvalPair: pair, Scores: map[string]Scores{}, Warnings: []string{}}
 	fail := func(err error) *EvalImage {
@@ -593,7 +558,7 @@ func (e *evaluation) one(ctx context.Context, sl *evalSlot, i int) *EvalImage {
 }
 
 // segment runs the plugin on one image.
-func (e *evaluation) segment(ctx context.Context, sl *evalSlot, pair EvalPair) (*evalOutput, error) {
+func (e *evaluation) segment(ctx context.Context, sl *slot, pair EvalPair) (*evalOutput, error) {
 	im, err := readEvalImage(pair.Image, e.opts.Offset)
 	if err != nil {
 		return nil, err
@@ -687,10 +652,11 @@ func (e *evaluation) score(img *EvalImage, out *evalOutput) error {
 		store **int
 	}{{ScorePaper, false, &img.PaperCluster}, {ScorePaperLabel0, true, &img.PaperClusterLabel0}} {
 		cls, ok := PaperCluster(work.Labels, refS, v.zero)
-		mask := make([]uint8, sw*sh)
+		var mask []uint8
 		if ok {
 			mask = PaperMask(work.Labels, refS, sw, sh, cls)
 		} else {
+			mask = make([]uint8, sw*sh)
 			cls = -1
 			img.Warnings = append(img.Warnings, fmt.Sprintf("%s: no cluster qualifies inside the ground truth; the mask is empty", v.key))
 		}
@@ -791,59 +757,6 @@ func evalMeanStd(v []float64) (Score, Score) {
 		ss += (x - mean) * (x - mean)
 	}
 	return Score(mean), Score(math.Sqrt(ss / float64(len(v)-1)))
-}
-
-func (e *evaluation) closeSlots() {
-	var wg sync.WaitGroup
-	for _, s := range e.slots {
-		wg.Go(s.close)
-	}
-	wg.Wait()
-}
-
-// evalSlot is one job's plugin process: started when first needed and
-// again after it crashed, hung or broke the contract.
-type evalSlot struct {
-	path string
-	opts sdk.ClientOptions
-	mu   sync.Mutex
-	p    *sdk.Plugin
-}
-
-func (s *evalSlot) plugin(ctx context.Context) (*sdk.Plugin, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p != nil && !s.p.Exited() {
-		return s.p, nil
-	}
-	if s.p != nil {
-		s.p.Close()
-		s.p = nil
-	}
-	p, err := sdk.Open(ctx, s.path, s.opts)
-	if err != nil {
-		return nil, err
-	}
-	s.p = p
-	return p, nil
-}
-
-func (s *evalSlot) failed(err error) {
-	for _, kind := range []error{sdk.ErrExited, sdk.ErrHung, sdk.ErrClosed, sdk.ErrProtocol, context.Canceled, context.DeadlineExceeded} {
-		if errors.Is(err, kind) {
-			s.close()
-			return
-		}
-	}
-}
-
-func (s *evalSlot) close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.p != nil {
-		s.p.Close()
-		s.p = nil
-	}
 }
 
 // evalMachineInfo describes this machine.

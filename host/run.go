@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -80,7 +79,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	// 3. Plugin and parameters.
 	defer b.closePlugins() // also when the parameters are refused
-	if err := b.startPlugin(ctx); err != nil {
+	spec := pluginSpec{name: b.opts.Plugin, dirs: b.opts.PluginDirs, sha256: b.opts.PluginSHA256, impl: b.opts.Segmenter,
+		jobs: b.opts.Jobs, threads: b.threads, logger: b.logger,
+		startTimeout: b.opts.StartTimeout, inactivityTimeout: b.opts.InactivityTimeout, params: b.opts.Params}
+	if err := b.startPlugins(ctx, spec); err != nil {
 		return rep, err
 	}
 	rep.Plugin, rep.Params = b.plugin, b.params
@@ -140,11 +142,7 @@ type batch struct {
 	logger  *slog.Logger
 	warn    []string // about the batch, repeated in every series report
 
-	pluginPath string
-	plugin     PluginInfo
-	desc       sdk.Description
-	params     map[string]string
-	slots      []*slot
+	pool
 
 	emitMu sync.Mutex
 }
@@ -242,67 +240,6 @@ func selectUnits(units []*unit, filter []string, shard Shard) ([]*unit, error) {
 		}
 	}
 	return out, nil
-}
-
-// startPlugin finds the plugin, starts the first job slot's process and
-// resolves the parameters against its description.
-func (b *batch) startPlugin(ctx context.Context) error {
-	o := &b.opts
-	copts := sdk.ClientOptions{
-		Logger:            b.logger,
-		StartTimeout:      o.StartTimeout,
-		InactivityTimeout: o.InactivityTimeout,
-		Env: []string{
-			"GOMAXPROCS=" + strconv.Itoa(b.threads),
-			"OMP_NUM_THREADS=" + strconv.Itoa(b.threads),
-			"OPENBLAS_NUM_THREADS=" + strconv.Itoa(b.threads),
-		},
-	}
-	path, sum := "in-process", ""
-	if o.Segmenter == nil {
-		dirs := o.PluginDirs
-		if dirs == nil {
-			dirs = SearchPath()
-		}
-		var err error
-		if path, err = FindPlugin(o.Plugin, dirs); err != nil {
-			return fmt.Errorf("%w: %w", ErrPluginStart, err)
-		}
-		if sum, err = FileSHA256(path); err != nil {
-			return fmt.Errorf("%w: %w", ErrPluginStart, err)
-		}
-		if o.PluginSHA256 != "" {
-			want, _ := parseSHA256(o.PluginSHA256)
-			if !strings.EqualFold(sum, strings.TrimSpace(o.PluginSHA256)) {
-				return fmt.Errorf("%w: %s has SHA-256 %s, not the pinned %s", ErrPluginStart, path, sum, strings.TrimSpace(o.PluginSHA256))
-			}
-			copts.SHA256 = want
-		}
-	}
-	b.pluginPath = path
-	for range o.Jobs {
-		b.slots = append(b.slots, &slot{path: path, opts: copts, impl: o.Segmenter})
-	}
-	p, err := b.slots[0].plugin(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPluginStart, err)
-	}
-	b.desc = p.Description()
-	b.plugin = PluginInfo{Name: b.desc.Name, Version: b.desc.Version, Path: path, SHA256: sum}
-	params, err := b.desc.ResolveParams(o.Params)
-	if err != nil {
-		return fmt.Errorf("plugin %s: %w", b.desc.Name, err)
-	}
-	b.params = params.Map()
-	return nil
-}
-
-func (b *batch) closePlugins() {
-	var wg sync.WaitGroup
-	for _, s := range b.slots {
-		wg.Go(s.close)
-	}
-	wg.Wait()
 }
 
 // emit delivers an event to the handler, one at a time.
