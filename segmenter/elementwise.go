@@ -66,17 +66,9 @@ func SoftmaxCols[T Float](e *Engine, rows, cols int, x []T, ldx int, y []T, ldy 
 	for w := 1; w < p; w++ {
 		vMaxAcc(mx, part[w])
 	}
-	acc := e.accumulators(cols)
-	e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := part[w]
-		clear(a)
-		for i := lo; i < hi; i++ {
-			vExpSubVec(y[i*ldy:i*ldy+cols], x[i*ldx:i*ldx+cols], mx, a)
-			if (i-lo)%flushEvery == flushEvery-1 {
-				flush(acc[w], a)
-			}
-		}
-		flush(acc[w], a)
+	// Same rows and grain, so the same p parts as the maxima.
+	acc, _ := rowPartials(e, rows, cols, rowGrain, func(a []T, i int) {
+		vExpSubVec(y[i*ldy:i*ldy+cols], x[i*ldx:i*ldx+cols], mx, a)
 	})
 	clear(sum)
 	reduceInto(sum, acc, p)
@@ -94,18 +86,8 @@ func SoftmaxCols[T Float](e *Engine, rows, cols int, x []T, ldx int, y []T, ldy 
 // dx may alias dy. dot is scratch of cols elements.
 func SoftmaxColsBackward[T Float](e *Engine, rows, cols int, y []T, ldy int, dy []T, lddy int, dx []T, lddx int, dot []T) {
 	dot = dot[:cols]
-	acc := e.accumulators(cols)
-	part := workerRows[T](e, cols)
-	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := part[w]
-		clear(a)
-		for i := lo; i < hi; i++ {
-			vFMA(a, y[i*ldy:i*ldy+cols], dy[i*lddy:i*lddy+cols])
-			if (i-lo)%flushEvery == flushEvery-1 {
-				flush(acc[w], a)
-			}
-		}
-		flush(acc[w], a)
+	acc, p := rowPartials(e, rows, cols, rowGrain, func(a []T, i int) {
+		vFMA(a, y[i*ldy:i*ldy+cols], dy[i*lddy:i*lddy+cols])
 	})
 	clear(dot)
 	reduceInto(dot, acc, p)

@@ -165,6 +165,28 @@ func vector[T Float](e *Engine, n int) []T {
 	}
 }
 
+// rowPartials calls row(a, i) for rows 0 … rows−1 in parallel parts of at
+// least grain rows; each part adds into its worker's accumulator a of n
+// elements in T, flushed into float64 every flushEvery rows so that long
+// sums keep their precision. It returns the workers' float64 partials and
+// the number of parts, for reduceInto and friends.
+func rowPartials[T Float](e *Engine, rows, n, grain int, row func(a []T, i int)) ([][]float64, int) {
+	acc := e.accumulators(n)
+	part := workerRows[T](e, n)
+	p := e.For(rows, grain, func(w, lo, hi int) {
+		a := part[w]
+		clear(a)
+		for i := lo; i < hi; i++ {
+			row(a, i)
+			if (i-lo)%flushEvery == flushEvery-1 {
+				flush(acc[w], a)
+			}
+		}
+		flush(acc[w], a)
+	})
+	return acc, p
+}
+
 // workerRows returns one scratch slice of n elements (not zeroed) per
 // thread, reused from call to call.
 func workerRows[T Float](e *Engine, n int) [][]T {

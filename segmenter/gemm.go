@@ -142,7 +142,7 @@ func AddRows[T Float](e *Engine, rows, cols int, dst, src, v []T) {
 // ColSums adds the column sums of the rows×cols matrix x (stride ld) to
 // dst, accumulating in T over at most flushEvery rows, then in float64.
 func ColSums[T Float](e *Engine, rows, cols int, x []T, ld int, dst []T) {
-	acc, p := colPartials(e, rows, cols, x, ld)
+	acc, p := rowPartials(e, rows, cols, 256, func(a []T, i int) { vAdd(a, x[i*ld:i*ld+cols]) })
 	reduceInto(dst[:cols], acc, p)
 }
 
@@ -150,7 +150,7 @@ func ColSums[T Float](e *Engine, rows, cols int, x []T, ld int, dst []T) {
 // dst in float64 (accumulating as ColSums does), for sums that go on
 // accumulating over further calls.
 func ColSums64[T Float](e *Engine, rows, cols int, x []T, ld int, dst []float64) {
-	acc, p := colPartials(e, rows, cols, x, ld)
+	acc, p := rowPartials(e, rows, cols, 256, func(a []T, i int) { vAdd(a, x[i*ld:i*ld+cols]) })
 	for j := range dst[:cols] {
 		var s float64
 		for w := range p {
@@ -158,23 +158,4 @@ func ColSums64[T Float](e *Engine, rows, cols int, x []T, ld int, dst []float64)
 		}
 		dst[j] += s
 	}
-}
-
-// colPartials leaves each worker's float64 column sums of its rows of x in
-// the Engine's accumulators and returns them with the number of parts.
-func colPartials[T Float](e *Engine, rows, cols int, x []T, ld int) ([][]float64, int) {
-	acc := e.accumulators(cols)
-	part := workerRows[T](e, cols)
-	p := e.For(rows, 256, func(w, lo, hi int) {
-		a := part[w]
-		clear(a)
-		for i := lo; i < hi; i++ {
-			vAdd(a, x[i*ld:i*ld+cols])
-			if (i-lo)%flushEvery == flushEvery-1 {
-				flush(acc[w], a)
-			}
-		}
-		flush(acc[w], a)
-	})
-	return acc, p
 }

@@ -29,18 +29,8 @@ func layerNormRow[T Float](x, gamma, beta []T, eps float64, y []T) (mean, rstd T
 // normalised x; with accumulate dx += instead. It adds Σ dy⊙x̂ to dgamma and
 // Σ dy to dbeta. dx may alias dy only without accumulate.
 func LayerNormBackward[T Float](e *Engine, rows, f int, x, gamma, mean, rstd, dy, dx []T, accumulate bool, dgamma, dbeta []T) {
-	acc := e.accumulators(2 * f)
-	part := workerRows[T](e, 2*f)
-	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := part[w]
-		clear(a)
-		for i := lo; i < hi; i++ {
-			layerNormRowBackward(x[i*f:(i+1)*f], gamma, mean[i], rstd[i], dy[i*f:(i+1)*f], dx[i*f:(i+1)*f], accumulate, a[:f], a[f:])
-			if (i-lo)%flushEvery == flushEvery-1 {
-				flush(acc[w], a)
-			}
-		}
-		flush(acc[w], a)
+	acc, p := rowPartials(e, rows, 2*f, rowGrain, func(a []T, i int) {
+		layerNormRowBackward(x[i*f:(i+1)*f], gamma, mean[i], rstd[i], dy[i*f:(i+1)*f], dx[i*f:(i+1)*f], accumulate, a[:f], a[f:])
 	})
 	reduceInto(dgamma[:f], acc, p)
 	reduceIntoAt(dbeta[:f], acc, p, f)
@@ -73,18 +63,8 @@ func BatchNormSums[T Float](e *Engine, rows, c int, x []T, sum []float64, gamma,
 	for j := range m {
 		m[j] = T(sum[j] / float64(rows))
 	}
-	acc := e.accumulators(c)
-	part := workerRows[T](e, c)
-	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := part[w]
-		clear(a)
-		for i := lo; i < hi; i++ {
-			vSqDevAcc(a, x[i*c:(i+1)*c], m)
-			if (i-lo)%flushEvery == flushEvery-1 {
-				flush(acc[w], a)
-			}
-		}
-		flush(acc[w], a)
+	acc, p := rowPartials(e, rows, c, rowGrain, func(a []T, i int) {
+		vSqDevAcc(a, x[i*c:(i+1)*c], m)
 	})
 	for j := range c {
 		var q float64
@@ -120,20 +100,10 @@ func BatchNormAffine[T Float](e *Engine, rows, c int, xhat, gamma, beta, y []T) 
 // rstd: dx = gamma·rstd·(dy − mean(dy) − xhat·mean(dy⊙xhat)) per channel.
 // It adds Σ dy⊙xhat to dgamma and Σ dy to dbeta. dx may alias dy.
 func BatchNormBackward[T Float](e *Engine, rows, c int, xhat, gamma, rstd, dy, dx, dgamma, dbeta []T) {
-	acc := e.accumulators(2 * c)
-	part := workerRows[T](e, 2*c)
-	p := e.For(rows, rowGrain, func(w, lo, hi int) {
-		a := part[w]
-		clear(a)
-		for i := lo; i < hi; i++ {
-			g := dy[i*c : (i+1)*c]
-			vAdd(a[:c], g)
-			vFMA(a[c:], g, xhat[i*c:(i+1)*c])
-			if (i-lo)%flushEvery == flushEvery-1 {
-				flush(acc[w], a)
-			}
-		}
-		flush(acc[w], a)
+	acc, p := rowPartials(e, rows, 2*c, rowGrain, func(a []T, i int) {
+		g := dy[i*c : (i+1)*c]
+		vAdd(a[:c], g)
+		vFMA(a[c:], g, xhat[i*c:(i+1)*c])
 	})
 	k := vector[T](e, 3*c)
 	for j := range c {
