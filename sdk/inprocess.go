@@ -23,7 +23,14 @@ func ServeInProcess(ctx context.Context, impl Segmenter, opts ClientOptions) (*P
 	}
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
+	// closed is the end of the server and of the series it was running:
+	// go-plugin's Shutdown stops gRPC without waiting for its handlers.
+	served, closed := make(chan struct{}), make(chan struct{})
+	go func() {
+		<-served
+		srv.drain(drainGrace)
+		close(closed)
+	}()
 	go plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake,
 		VersionedPlugins: pluginSets(srv),
@@ -32,7 +39,7 @@ func ServeInProcess(ctx context.Context, impl Segmenter, opts ClientOptions) (*P
 		Test: &plugin.ServeTestConfig{
 			Context:          serveCtx,
 			ReattachConfigCh: reattach,
-			CloseCh:          closed,
+			CloseCh:          served,
 		},
 	})
 	var rc *plugin.ReattachConfig

@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -53,7 +55,16 @@ func Serve(impl Segmenter) {
 			JSONFormat: true,
 		}),
 	})
+	// go-plugin's Shutdown stops the gRPC server without waiting for its
+	// handlers; let sessions that saw the cancellation finish their
+	// clean-up (Close, temporary files) before the process exits.
+	srv.drain(drainGrace)
 }
+
+// drainGrace bounds how long a stopping plugin waits for its series to
+// return. It is well under go-plugin's own 2 s wait for a graceful exit,
+// after which the host kills the process.
+const drainGrace = time.Second
 
 // server implements the wire contract on top of a Segmenter.
 type server struct {
@@ -65,6 +76,8 @@ type server struct {
 	// sem admits one series at a time unless the plugin declares
 	// ConcurrentSeries (nil then).
 	sem chan struct{}
+	// active counts Segment calls in progress.
+	active sync.WaitGroup
 }
 
 func newServer(impl Segmenter, log *slog.Logger) (*server, error) {
@@ -86,6 +99,22 @@ func newServer(impl Segmenter, log *slog.Logger) (*server, error) {
 	return s, nil
 }
 
+// drain waits until no series is in progress, or at most d, and reports
+// whether they all ended.
+func (s *server) drain(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		s.active.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.Description, error) {
 	return s.descPB, nil
 }
@@ -93,6 +122,8 @@ func (s *server) Describe(context.Context, *pb.DescribeRequest) (*pb.Description
 // Segment runs one series: SeriesStart, slices, End in; masks or slice
 // errors, progress and Done out.
 func (s *server) Segment(stream pb.Segmenter_SegmentServer) error {
+	s.active.Add(1)
+	defer s.active.Done()
 	ctx := stream.Context()
 	first, err := stream.Recv()
 	if err != nil {
