@@ -61,17 +61,15 @@ func TestPythonShutdownAndLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	begin := time.Now()
 	p.Close()
-	if el := time.Since(begin); el > 1500*time.Millisecond {
-		t.Errorf("Close took %v: not graceful", el)
-	}
 	if !p.Exited() {
 		t.Error("the plugin is still running")
 	}
 	if !rec.has(slog.LevelInfo, "segmenting a series") {
 		t.Errorf("the plugin's log line did not reach the host at INFO: %v", rec.lines())
 	}
+	// go-plugin says so when the Shutdown call did not end the process
+	// and it had to kill it (a timing check would flake on a loaded machine).
 	if rec.has(slog.LevelWarn, "plugin failed to exit gracefully") {
 		t.Error("go-plugin had to kill the plugin")
 	}
