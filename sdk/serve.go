@@ -27,7 +27,10 @@ var errStreamClosed = errors.New("series already finished")
 // logs JSON to stderr, which the host forwards into its log. slog's
 // default logger is pointed there too, so slog.Info in plugin code reaches
 // the host. If the description is invalid, or the binary was not started
-// by mmcseg, Serve prints why and exits with status 1.
+// by mmcseg, Serve prints why and exits with status 1. When the host stops
+// the plugin (or cancels its series first), a session's Segment sees its
+// context cancelled, and Serve waits up to a second for it to return and
+// for Close to run before the process ends.
 func Serve(impl Segmenter) {
 	// Keep the real stderr: go-plugin replaces os.Stderr after the
 	// handshake with a pipe that the host discards.
