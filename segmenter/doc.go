@@ -11,9 +11,11 @@
 // between the two is below the kernels, in their row primitives (vec.go):
 // float64 runs plain Go loops and package math; float32 runs this package's
 // own exp and erf and, on amd64 with AVX2 and FMA (unless built with the
-// purego tag), the assembly kernels of simd_amd64.s. The tests bound the
-// float32 path against the float64 one and the assembly against the Go
-// loops, kernel by kernel.
+// purego tag), the assembly kernels of simd_amd64.s; where the CPU has
+// AVX-512, the GELU kernels (the costliest element-wise ones) run 16 lanes
+// at a time with the same operations in the same order, so results do not
+// depend on it. The tests bound the float32 path against the float64 one
+// and the assembly against the Go loops, kernel by kernel.
 //
 // An Engine carries the thread count and the BLAS implementation. Every
 // kernel splits its work into the same fixed, contiguous parts for a given

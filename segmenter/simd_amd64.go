@@ -113,3 +113,13 @@ func dwPixelAVX(o *float32, taps *[9]*float32, wp *float32, c int)
 
 //go:noescape
 func dwGradPixelAVX(acc, gr *float32, taps *[9]*float32, c int)
+
+// useAVX512 selects the AVX-512 forms of the GELU kernels, whose results
+// equal the AVX2 kernels' bit for bit.
+var useAVX512 = useAVX && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+
+//go:noescape
+func geluAVX512(x, y *float32, n int, c *[nConst][8]uint32)
+
+//go:noescape
+func geluGradAVX512(x, dy, dx, y *float32, n int, c *[nConst][8]uint32)

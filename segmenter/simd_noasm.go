@@ -7,6 +7,8 @@ package segmenter
 
 var useAVX = false
 
+var useAVX512 = false
+
 const nConst = 1
 
 var simdConst *[nConst][8]uint32
@@ -34,3 +36,5 @@ func maxAccAVX(acc, x *float32, n int)                                          
 func mulAVX(o, a *float32, n int)                                                   {}
 func dwPixelAVX(o *float32, taps *[9]*float32, wp *float32, c int)                  {}
 func dwGradPixelAVX(acc, gr *float32, taps *[9]*float32, c int)                     {}
+func geluAVX512(x, y *float32, n int, c *[nConst][8]uint32)                         {}
+func geluGradAVX512(x, dy, dx, y *float32, n int, c *[nConst][8]uint32)             {}

@@ -28,6 +28,14 @@ func simd[T Float](n int) int {
 	return 0
 }
 
+// simd512 is simd for the AVX-512 kernels, which take 16 elements at a time.
+func simd512[T Float](n int) int {
+	if is32[T]() && useAVX512 {
+		return n &^ 15
+	}
+	return 0
+}
+
 // vFMA sets o += a⊙b.
 func vFMA[T Float](o, a, b []T) {
 	n := len(o)
@@ -274,6 +282,10 @@ func vBNBackApply[T Float](xh, dy, dx, k0, k1, k2 []T) {
 // vGELU sets y = x·Φ(x) (y may alias x).
 func vGELU[T Float](x, y []T) {
 	y = y[:len(x)]
+	if k := simd512[T](len(x)); k > 0 {
+		geluAVX512(p32(x), p32(y), k, simdConst)
+		x, y = x[k:], y[k:]
+	}
 	if k := simd[T](len(x)); k > 0 {
 		geluAVX(p32(x), p32(y), k, simdConst)
 		x, y = x[k:], y[k:]
@@ -289,7 +301,16 @@ func vGELU[T Float](x, y []T) {
 func vGELUGrad[T Float](x, dy, dx, y []T) {
 	n := len(x)
 	dy, dx = dy[:n], dx[:n]
-	if k := simd[T](n); k > 0 {
+	if k := simd512[T](len(x)); k > 0 {
+		var yp *float32
+		if y != nil {
+			yp = p32(y)
+			y = y[k:]
+		}
+		geluGradAVX512(p32(x), p32(dy), p32(dx), yp, k, simdConst)
+		x, dy, dx = x[k:], dy[k:], dx[k:]
+	}
+	if k := simd[T](len(x)); k > 0 {
 		var yp *float32
 		if y != nil {
 			yp = p32(y)

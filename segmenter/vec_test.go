@@ -140,3 +140,36 @@ func BenchmarkGELU(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
 	})
 }
+
+// TestGELUAVX512MatchesAVX2: the AVX-512 GELU kernels run the AVX2 kernels'
+// operations in the same order, so a model gives the same results, bit for
+// bit, on machines with and without AVX-512.
+func TestGELUAVX512MatchesAVX2(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 on this CPU or in this build")
+	}
+	r := rand.New(rand.NewPCG(16, 16))
+	n := 4099 // 16-wide body, an 8-wide piece and a scalar tail
+	x, dy := make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64() * 3)
+		dy[i] = float32(r.NormFloat64())
+	}
+	x[0], x[1], x[2], x[3] = 0, -0, 13.5, -13.5
+	run := func() (y, dx, y2 []float32) {
+		y, dx, y2 = make([]float32, n), make([]float32, n), make([]float32, n)
+		vGELU(x, y)
+		vGELUGrad(x, dy, dx, y2)
+		return
+	}
+	y5, dx5, yy5 := run()
+	useAVX512 = false
+	defer func() { useAVX512 = true }()
+	y2, dx2, yy2 := run()
+	for i := range x {
+		if math.Float32bits(y5[i]) != math.Float32bits(y2[i]) || math.Float32bits(dx5[i]) != math.Float32bits(dx2[i]) ||
+			math.Float32bits(yy5[i]) != math.Float32bits(yy2[i]) {
+			t.Fatalf("x = %g: AVX-512 GELU %g, GELU' %g, %g; AVX2 %g, %g, %g", x[i], y5[i], dx5[i], yy5[i], y2[i], dx2[i], yy2[i])
+		}
+	}
+}
