@@ -121,24 +121,34 @@ func TestGELUAVXAccuracy(t *testing.T) {
 	}
 }
 
-// BenchmarkGELU measures the float32 GELU and its gradient per element.
+// BenchmarkGELU measures the float32 GELU and its gradient per element,
+// with the AVX2 kernels and, where the CPU has them, AVX-512.
 func BenchmarkGELU(b *testing.B) {
 	x, y, d := make([]float32, 4000), make([]float32, 4000), make([]float32, 4000)
 	for i := range x {
 		x[i] = float32(i%400)/100 - 2
 	}
-	b.Run("forward", func(b *testing.B) {
-		for b.Loop() {
-			vGELU(x, y)
+	have := useAVX512
+	defer func() { useAVX512 = have }()
+	for _, wide := range []bool{false, true} {
+		if wide && !have {
+			continue
 		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
-	})
-	b.Run("grad", func(b *testing.B) {
-		for b.Loop() {
-			vGELUGrad(x, x, d, y)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
-	})
+		name := map[bool]string{false: "avx2", true: "avx512"}[wide]
+		useAVX512 = wide
+		b.Run(name+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				vGELU(x, y)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+		})
+		b.Run(name+"/grad", func(b *testing.B) {
+			for b.Loop() {
+				vGELUGrad(x, x, d, y)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/elem")
+		})
+	}
 }
 
 // TestGELUAVX512MatchesAVX2: the AVX-512 GELU kernels run the AVX2 kernels'
