@@ -125,7 +125,7 @@ func imageRows[T Float](h, w, c, r int, x []T) [3][]T {
 }
 
 // dwPack packs the depth-wise weights for the AVX kernels, per 8-channel
-// chunk [c/L][10][L], L = dwLanes(c): the bias (zero when b is nil), then the 9 taps, with 1
+// chunk [c/8][10][8]: the bias (zero when b is nil), then the 9 taps, with 1
 // added to the centre tap when skip (so that the skip costs nothing). A
 // zero row of c follows, for taps outside the image. It returns nil when the
 // AVX kernels do not apply.
@@ -139,53 +139,24 @@ func dwPack[T Float](e *Engine, c int, wt, b []T, skip bool) []float32 {
 	}
 	pk := e.dwPk[:n]
 	w32 := unsafe.Slice(p32(wt), 9*c)
-	L := dwLanes(c)
-	for j := 0; j < c; j += L {
-		chunk := pk[j*10 : j*10+10*L]
+	for j := 0; j < c; j += 8 {
+		chunk := pk[j*10 : j*10+80]
 		if b != nil {
-			copy(chunk[:L], unsafe.Slice(p32(b[j:]), L))
+			copy(chunk[:8], unsafe.Slice(p32(b[j:]), 8))
 		} else {
-			clear(chunk[:L])
+			clear(chunk[:8])
 		}
 		for t := range 9 {
-			tap := chunk[L+L*t : 2*L+L*t]
-			copy(tap, w32[t*c+j:t*c+j+L])
+			copy(chunk[8+8*t:16+8*t], w32[t*c+j:t*c+j+8])
 			if skip && t == 4 {
-				for l := range tap {
-					tap[l]++
+				for l := range 8 {
+					chunk[8+8*t+l]++
 				}
 			}
 		}
 	}
 	clear(pk[10*c:])
 	return pk
-}
-
-// dwLanes is the channel chunk of the packed depth-wise weights: 16 for
-// the AVX-512 kernels where they apply, else 8.
-func dwLanes(c int) int {
-	if useAVX512 && c%16 == 0 {
-		return 16
-	}
-	return 8
-}
-
-// dwPixel runs the depth-wise pixel kernel that matches dwLanes(c).
-func dwPixel(o *float32, taps *[9]*float32, wp *float32, c int) {
-	if dwLanes(c) == 16 {
-		dwPixelAVX512(o, taps, wp, c)
-		return
-	}
-	dwPixelAVX(o, taps, wp, c)
-}
-
-// dwGradPixel runs the weight-gradient kernel that matches dwLanes(c).
-func dwGradPixel(acc, gr *float32, taps *[9]*float32, c int) {
-	if dwLanes(c) == 16 {
-		dwGradPixelAVX512(acc, gr, taps, c)
-		return
-	}
-	dwGradPixelAVX(acc, gr, taps, c)
 }
 
 // dwconvRow computes one output image row of DWConv3x3 into out (w·c)
@@ -206,7 +177,7 @@ func dwconvRow[T Float](w, c int, rows [3][]T, wt, b, out []T, addInput bool, pk
 					}
 				}
 			}
-			dwPixel(p32(out[xx*c:]), &taps, &pk[0], c)
+			dwPixelAVX(p32(out[xx*c:]), &taps, &pk[0], c)
 		}
 		return
 	}
@@ -262,14 +233,13 @@ func DWConv3x3Backward[T Float](e *Engine, h, w, c int, x, wt, dy, dx []T, accum
 // flushPacked adds an accumulator in dwPack's layout to a64 ([9][c] weight
 // gradients, then [c] bias) and zeroes it.
 func flushPacked(a64 []float64, a []float32, c int) {
-	L := dwLanes(c)
-	for j := 0; j < c; j += L {
-		chunk := a[j*10 : j*10+10*L]
-		for l, v := range chunk[:L] {
+	for j := 0; j < c; j += 8 {
+		chunk := a[j*10 : j*10+80]
+		for l, v := range chunk[:8] {
 			a64[9*c+j+l] += float64(v)
 		}
 		for t := range 9 {
-			for l, v := range chunk[L+L*t : 2*L+L*t] {
+			for l, v := range chunk[8+8*t : 16+8*t] {
 				a64[t*c+j+l] += float64(v)
 			}
 		}
@@ -301,7 +271,7 @@ func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulat
 					}
 				}
 			}
-			dwPixel(p32(dxr[xx*c:]), &taps, &pk[0], c)
+			dwPixelAVX(p32(dxr[xx*c:]), &taps, &pk[0], c)
 			// Output pixel (r, xx) reads input (r+ky−1, xx+kx−1) through tap (ky, kx).
 			for ky, row := range xr {
 				for kx := range 3 {
@@ -313,7 +283,7 @@ func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulat
 					}
 				}
 			}
-			dwGradPixel(a32, p32(dyr[1][xx*c:]), &taps, c)
+			dwGradPixelAVX(a32, p32(dyr[1][xx*c:]), &taps, c)
 		}
 		return
 	}

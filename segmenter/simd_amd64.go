@@ -123,9 +123,3 @@ func geluAVX512(x, y *float32, n int, c *[nConst][8]uint32)
 
 //go:noescape
 func geluGradAVX512(x, dy, dx, y *float32, n int, c *[nConst][8]uint32)
-
-//go:noescape
-func dwPixelAVX512(o *float32, taps *[9]*float32, wp *float32, c int)
-
-//go:noescape
-func dwGradPixelAVX512(acc, gr *float32, taps *[9]*float32, c int)

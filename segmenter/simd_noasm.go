@@ -38,5 +38,3 @@ func dwPixelAVX(o *float32, taps *[9]*float32, wp *float32, c int)              
 func dwGradPixelAVX(acc, gr *float32, taps *[9]*float32, c int)                     {}
 func geluAVX512(x, y *float32, n int, c *[nConst][8]uint32)                         {}
 func geluGradAVX512(x, dy, dx, y *float32, n int, c *[nConst][8]uint32)             {}
-func dwPixelAVX512(o *float32, taps *[9]*float32, wp *float32, c int)               {}
-func dwGradPixelAVX512(acc, gr *float32, taps *[9]*float32, c int)                  {}

@@ -2,10 +2,10 @@
 
 #include "textflag.h"
 
-// AVX-512 forms of some kernels of simd_amd64.s: the same operations in the
-// same order on 16 lanes, so that their results equal the AVX2 kernels' bit
-// for bit. Constants come from simdConst (lane 0 of each row, broadcast);
-// the offsets repeat those of simd_amd64.s.
+// AVX-512 forms of geluAVX and geluGradAVX: the same operations in the same
+// order on 16 lanes, so that their results equal the AVX2 kernels' bit for
+// bit. Constants come from simdConst (lane 0 of each row, broadcast). The
+// offsets repeat those of simd_amd64.s.
 
 #define kAbs 0
 #define kISqrt2 32
@@ -155,133 +155,5 @@ gg5noy:
 	DECQ        CX
 	JNZ         gg5loop
 gg5done:
-	VZEROUPPER
-	RET
-
-// The AVX-512 forms of dwPixelAVX and dwGradPixelAVX: 16 channels at a
-// time, the weights packed per 16-channel chunk ([c/16][10][16]), each lane
-// computed with the same operations in the same order as the AVX2 kernels.
-
-// func dwPixelAVX512(o *float32, taps *[9]*float32, wp *float32, c int)
-// c a multiple of 16.
-TEXT ·dwPixelAVX512(SB), NOSPLIT, $0-32
-	MOVQ o+0(FP), DI
-	MOVQ taps+8(FP), AX
-	MOVQ 0(AX), R8
-	MOVQ 8(AX), R9
-	MOVQ 16(AX), R10
-	MOVQ 24(AX), R11
-	MOVQ 32(AX), R12
-	MOVQ 40(AX), R13
-	MOVQ 48(AX), BX
-	MOVQ 56(AX), DX
-	MOVQ 64(AX), SI
-	MOVQ wp+16(FP), CX
-	MOVQ c+24(FP), AX
-	SHRQ $4, AX
-	JZ   dp5done
-dp5loop:
-	VMOVUPS     (CX), Z0
-	VMOVUPS     64(CX), Z5
-	VMULPS      (R8), Z5, Z1
-	VMOVUPS     128(CX), Z6
-	VMULPS      (R9), Z6, Z2
-	VMOVUPS     192(CX), Z7
-	VFMADD231PS (R10), Z7, Z0
-	VMOVUPS     256(CX), Z8
-	VFMADD231PS (R11), Z8, Z1
-	VMOVUPS     320(CX), Z9
-	VFMADD231PS (R12), Z9, Z2
-	VMOVUPS     384(CX), Z10
-	VFMADD231PS (R13), Z10, Z0
-	VMOVUPS     448(CX), Z11
-	VFMADD231PS (BX), Z11, Z1
-	VMOVUPS     512(CX), Z12
-	VFMADD231PS (DX), Z12, Z2
-	VMOVUPS     576(CX), Z13
-	VFMADD231PS (SI), Z13, Z0
-	VADDPS      Z1, Z0, Z0
-	VADDPS      Z2, Z0, Z0
-	VMOVUPS     Z0, (DI)
-	ADDQ        $640, CX
-	ADDQ        $64, DI
-	ADDQ        $64, R8
-	ADDQ        $64, R9
-	ADDQ        $64, R10
-	ADDQ        $64, R11
-	ADDQ        $64, R12
-	ADDQ        $64, R13
-	ADDQ        $64, BX
-	ADDQ        $64, DX
-	ADDQ        $64, SI
-	DECQ        AX
-	JNZ         dp5loop
-dp5done:
-	VZEROUPPER
-	RET
-
-// func dwGradPixelAVX512(acc, gr *float32, taps *[9]*float32, c int)
-// c a multiple of 16; acc packed like dwPixelAVX512's weights.
-TEXT ·dwGradPixelAVX512(SB), NOSPLIT, $0-32
-	MOVQ acc+0(FP), CX
-	MOVQ gr+8(FP), DI
-	MOVQ taps+16(FP), AX
-	MOVQ 0(AX), R8
-	MOVQ 8(AX), R9
-	MOVQ 16(AX), R10
-	MOVQ 24(AX), R11
-	MOVQ 32(AX), R12
-	MOVQ 40(AX), R13
-	MOVQ 48(AX), BX
-	MOVQ 56(AX), DX
-	MOVQ 64(AX), SI
-	MOVQ c+24(FP), AX
-	SHRQ $4, AX
-	JZ   dg5done
-dg5loop:
-	VMOVUPS     (DI), Z0
-	VADDPS      (CX), Z0, Z1
-	VMOVUPS     Z1, (CX)
-	VMOVUPS     64(CX), Z2
-	VFMADD231PS (R8), Z0, Z2
-	VMOVUPS     Z2, 64(CX)
-	VMOVUPS     128(CX), Z3
-	VFMADD231PS (R9), Z0, Z3
-	VMOVUPS     Z3, 128(CX)
-	VMOVUPS     192(CX), Z4
-	VFMADD231PS (R10), Z0, Z4
-	VMOVUPS     Z4, 192(CX)
-	VMOVUPS     256(CX), Z5
-	VFMADD231PS (R11), Z0, Z5
-	VMOVUPS     Z5, 256(CX)
-	VMOVUPS     320(CX), Z6
-	VFMADD231PS (R12), Z0, Z6
-	VMOVUPS     Z6, 320(CX)
-	VMOVUPS     384(CX), Z7
-	VFMADD231PS (R13), Z0, Z7
-	VMOVUPS     Z7, 384(CX)
-	VMOVUPS     448(CX), Z8
-	VFMADD231PS (BX), Z0, Z8
-	VMOVUPS     Z8, 448(CX)
-	VMOVUPS     512(CX), Z9
-	VFMADD231PS (DX), Z0, Z9
-	VMOVUPS     Z9, 512(CX)
-	VMOVUPS     576(CX), Z10
-	VFMADD231PS (SI), Z0, Z10
-	VMOVUPS     Z10, 576(CX)
-	ADDQ        $640, CX
-	ADDQ        $64, DI
-	ADDQ        $64, R8
-	ADDQ        $64, R9
-	ADDQ        $64, R10
-	ADDQ        $64, R11
-	ADDQ        $64, R12
-	ADDQ        $64, R13
-	ADDQ        $64, BX
-	ADDQ        $64, DX
-	ADDQ        $64, SI
-	DECQ        AX
-	JNZ         dg5loop
-dg5done:
 	VZEROUPPER
 	RET
