@@ -4,39 +4,9 @@
 
 // AVX-512 forms of geluAVX and geluGradAVX: the same operations in the same
 // order on 16 lanes, so that their results equal the AVX2 kernels' bit for
-// bit. Constants come from simdConst (lane 0 of each row, broadcast). The
-// offsets repeat those of simd_amd64.s.
+// bit. Constants come from simdConst (lane 0 of each row, broadcast).
 
-#define kAbs 0
-#define kISqrt2 32
-#define kHalf 64
-#define kOne 96
-#define kExpLo 128
-#define kExpHi 160
-#define kLog2e 192
-#define kLn2Hi 224
-#define kLn2Lo 256
-#define kE7 288
-#define kE6 320
-#define kE5 352
-#define kE4 384
-#define kE3 416
-#define kE2 448
-#define kE1 480
-#define kE0 512
-#define kR10 544
-#define kR9 576
-#define kR8 608
-#define kR7 640
-#define kR6 672
-#define kR5 704
-#define kR4 736
-#define kR3 768
-#define kR2 800
-#define kR1 832
-#define kR0 864
-#define kISqrt2Pi 896
-#define kI127 928
+#include "simd_amd64.h"
 
 // EXP16 is EXP8 of simd_amd64.s on 16 lanes.
 #define EXP16(X, N, A, B, C, D) \

@@ -5,38 +5,9 @@
 // AVX2+FMA float32 kernels. Each processes n elements, n a multiple of 8
 // (the Go wrappers in vec.go do the remainder), reads its constants from
 // the table simdConst (simd_amd64.go; one 32-byte row per constant, offsets
-// below), and clobbers Y0–Y14.
+// in simd_amd64.h), and clobbers Y0–Y14.
 
-#define kAbs 0
-#define kISqrt2 32
-#define kHalf 64
-#define kOne 96
-#define kExpLo 128
-#define kExpHi 160
-#define kLog2e 192
-#define kLn2Hi 224
-#define kLn2Lo 256
-#define kE7 288
-#define kE6 320
-#define kE5 352
-#define kE4 384
-#define kE3 416
-#define kE2 448
-#define kE1 480
-#define kE0 512
-#define kR10 544
-#define kR9 576
-#define kR8 608
-#define kR7 640
-#define kR6 672
-#define kR5 704
-#define kR4 736
-#define kR3 768
-#define kR2 800
-#define kR1 832
-#define kR0 864
-#define kISqrt2Pi 896
-#define kI127 928
+#include "simd_amd64.h"
 
 // EXP8 sets X = e^X (X clamped to [−87, 88]); N, A, B, C and D are
 // scratch. Range reduction X = n·ln2 + r, |r| ≤ ln2/2, then the degree-7

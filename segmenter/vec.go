@@ -301,24 +301,20 @@ func vGELU[T Float](x, y []T) {
 func vGELUGrad[T Float](x, dy, dx, y []T) {
 	n := len(x)
 	dy, dx = dy[:n], dx[:n]
-	if k := simd512[T](len(x)); k > 0 {
+	kernel := func(k int, f func(x, dy, dx, y *float32, n int, c *[nConst][8]uint32)) {
+		if k == 0 {
+			return
+		}
 		var yp *float32
 		if y != nil {
 			yp = p32(y)
 			y = y[k:]
 		}
-		geluGradAVX512(p32(x), p32(dy), p32(dx), yp, k, simdConst)
+		f(p32(x), p32(dy), p32(dx), yp, k, simdConst)
 		x, dy, dx = x[k:], dy[k:], dx[k:]
 	}
-	if k := simd[T](len(x)); k > 0 {
-		var yp *float32
-		if y != nil {
-			yp = p32(y)
-			y = y[k:]
-		}
-		geluGradAVX(p32(x), p32(dy), p32(dx), yp, k, simdConst)
-		x, dy, dx = x[k:], dy[k:], dx[k:]
-	}
+	kernel(simd512[T](len(x)), geluGradAVX512)
+	kernel(simd[T](len(x)), geluGradAVX)
 	for i, v := range x {
 		xv := float64(v)
 		c, p := phiT(v)
