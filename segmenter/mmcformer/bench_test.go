@@ -13,7 +13,10 @@ import (
 // its rate in GFLOP/s counted as in method doc §8 (StepFLOPs) next to the
 // rate of a plain SGEMM of the model's dominant shape, 66049×100 · 100×400,
 // measured in the same run with the same thread count and BLAS. Their ratio
-// is robust to the load of a shared machine; the bar is 50 %.
+// is robust to the load of a shared machine; the bar is 50 %. The SGEMM
+// rate is the best of five runs, so the step is also reported at its best
+// (best-s/step, %sgemm-best): on a shared machine the mean step carries
+// every interruption that the best SGEMM run escaped.
 func BenchmarkStep257(b *testing.B) { benchStep(b, DefaultConfig()) }
 
 // BenchmarkStep129 is BenchmarkStep257 at S = 129, the working size of CT
@@ -33,9 +36,12 @@ func benchStep(b *testing.B, cfg Config) {
 	m.nt.setInput(randomPlanes[float32](r, m.nt.n))
 	m.step() // first touch of every buffer
 	cpu0 := cpuTime()
+	best := time.Duration(1 << 62)
 	b.ResetTimer()
 	for b.Loop() {
+		t0 := time.Now()
 		m.step()
+		best = min(best, time.Since(t0))
 	}
 	stepSec := b.Elapsed().Seconds() / float64(b.N)
 	b.StopTimer()
@@ -47,6 +53,8 @@ func benchStep(b *testing.B, cfg Config) {
 	b.ReportMetric(stepRate, "GFLOP/s")
 	b.ReportMetric(gemmRate, "sgemm-GFLOP/s")
 	b.ReportMetric(100*stepRate/gemmRate, "%sgemm")
+	b.ReportMetric(best.Seconds(), "best-s/step")
+	b.ReportMetric(100*StepFLOPs(cfg)/best.Seconds()/1e9/gemmRate, "%sgemm-best")
 	// The same ratio on CPU time (user + system, all threads), which a
 	// loaded machine's time slicing distorts much less than wall time.
 	b.ReportMetric(stepCPU, "cpu-s/step")
