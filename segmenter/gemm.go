@@ -151,11 +151,5 @@ func ColSums[T Float](e *Engine, rows, cols int, x []T, ld int, dst []T) {
 // accumulating over further calls.
 func ColSums64[T Float](e *Engine, rows, cols int, x []T, ld int, dst []float64) {
 	acc, p := rowPartials(e, rows, cols, 256, func(a []T, i int) { vAdd(a, x[i*ld:i*ld+cols]) })
-	for j := range dst[:cols] {
-		var s float64
-		for w := range p {
-			s += acc[w][j]
-		}
-		dst[j] += s
-	}
+	reduceInto(dst[:cols], acc, p)
 }

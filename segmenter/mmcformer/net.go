@@ -333,8 +333,8 @@ func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParam
 			tok := r * side
 			segmenter.MixFFNHiddenRow(dwk, side, [3][]T{above, cur, below}, p.ln4G, p.ln4B, normEps, ws.a, bl.ln4Mean[tok:tok+side], bl.ln4Rstd[tok:tok+side])
 			mr := m[tok*d : (tok+side)*d]
-			copy(mr, bl.t[tok*d:(tok+side)*d])
-			segmenter.Linear(ew, side, hid, d, ws.a, hid, p.w2, p.b2, mr, d, true)
+			segmenter.AddRows(ew, side, d, mr, bl.t[tok*d:(tok+side)*d], p.b2)
+			segmenter.Linear(ew, side, hid, d, ws.a, hid, p.w2, nil, mr, d, true)
 			segmenter.ColSums64(ew, side, d, mr, d, ws.sum)
 			above, cur = cur, below
 		}
