@@ -19,17 +19,26 @@
 // train mode. The input is resized to S×S bilinearly in float32 (OpenCV's
 // INTER_LINEAR geometry, half-pixel centres, no antialiasing); OpenCV
 // resizes the 8-bit image with 11-bit fixed-point weights and rounds to 8
-// bits, which can differ from ours by at most half a grey level. The
-// attention's output projection is computed as Q̂·(G·Woᵀ) instead of
-// (Q̂·G)·Woᵀ, and its gradients reassociated the same way: the same function
-// with one token-sized product fewer each way, up to float32 rounding.
+// bits, which can differ from ours by at most half a grey level.
 //
-// Cost: one step is ≈ 169 GFLOP at the defaults (StepFLOPs, counted as
-// method doc §8), almost all of it in matrix products (segmenter.Gemm on
-// OpenBLAS). Memory is about 1.3 GB at S = 257, allocated by New: per
-// transformer block only the soft-maxed Q̂, K̂ and V, the residual T, fc1's
-// output H1 and the post-block BatchNorm's x̂ are kept for the backward
-// pass; the LayerNorm outputs, the block input, S = DWConv(H1) + H1 and the
+// Three products are reassociated; each computes the same function, up to
+// float32 rounding, with fewer token-sized products (the gradient check
+// covers all three):
+//   - the attention's output projection is Q̂·(G·Woᵀ), not (Q̂·G)·Woᵀ;
+//   - the values V = Y·Wvᵀ + bv are never formed: K̂'s columns sum to one
+//     over the tokens, so the context K̂ᵀV is (K̂ᵀY)·Wvᵀ + 1·bvᵀ;
+//   - the large branch's up-sampling Linear and the classifier's large half
+//     act as one D→4C product on the low-resolution tokens, whose outputs
+//     are rearranged straight into the logits.
+//
+// Cost: one step is ≈ 169 GFLOP at the defaults as method doc §8 counts it
+// for the reference with fc1 once (StepFLOPs; the benchmark's GFLOP/s uses
+// that count); with the reassociations this port does ≈ 145. Almost all of
+// it is matrix products (segmenter.Gemm on OpenBLAS). Memory is about
+// 1.3 GB at S = 257, allocated by New: per transformer block only the
+// soft-maxed Q̂ and K̂, the LayerNorm output Y, the residual T, fc1's output
+// H1 and the post-block BatchNorm's x̂ are kept for the backward pass; the
+// block input, the second LayerNorm's output, S = DWConv(H1) + H1 and the
 // GELU output are recomputed there from them, and the gradient buffers are
 // shared by all blocks of both branches.
 package mmcformer

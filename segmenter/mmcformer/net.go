@@ -14,11 +14,18 @@ const normEps = 1e-5
 // block's input X, the LayerNorm outputs and the 4D-wide S and GELU output
 // are recomputed in the backward pass from the saved normalised inputs,
 // H1 and the normalisation statistics.
+//
+// The values V = Y·Wvᵀ + bv are never formed: the soft-max of K over the
+// tokens makes every column of K̂ sum to one, so the context is
+// G = K̂ᵀV = (K̂ᵀY)·Wvᵀ + 1·bvᵀ, and the backward pass needs only R = K̂ᵀY
+// and Y itself, which is kept where V would be. That saves three of the
+// twelve token-sized D×D products of a block's step.
 
 type blockBufs[T segmenter.Float] struct {
 	ln1Mean, ln1Rstd []T // [n]
-	qkv              []T // [n][3D]: Q̂ (soft-max over channels) | K̂ (soft-max over tokens) | V
-	g                []T // context K̂ᵀV [D][D]
+	qkv              []T // [n][3D]: Q̂ (soft-max over channels) | K̂ (soft-max over tokens) | Y = LN(X)
+	r                []T // K̂ᵀY [D][D]
+	g                []T // context K̂ᵀV = R·Wvᵀ + 1·bvᵀ [D][D]
 	t                []T // X + attention [n][D]
 	ln2Mean, ln2Rstd []T
 	h1               []T // fc1 output [n][4D]
@@ -48,7 +55,8 @@ type net[T segmenter.Float] struct {
 	input        []T // resized image [n][3], B, G, R
 	small, large branchBufs[T]
 
-	upR     []T // up-sampled large branch, cropped [n][D]
+	wcomb   []T // the classifier's large half times the up-sampling, per sub-pixel [4][C][D]
+	dwcomb  []T // its gradient
 	logits  []T // O [n][C]; after the loss, the intra BatchNorm's x̂ of O
 	dLogits []T // [n][C]
 	labels  []int32
@@ -118,7 +126,7 @@ func newNet[T segmenter.Float](cfg Config) *net[T] {
 	nt.input = make([]T, n*3)
 	nt.small = nt.newBranch(nt.s, 1, cfg.SmallBlocks)
 	nt.large = nt.newBranch(sl, 2, cfg.LargeBlocks)
-	nt.upR = make([]T, n*d)
+	nt.wcomb, nt.dwcomb = make([]T, 4*nt.c*d), make([]T, 4*nt.c*d)
 	nt.logits = make([]T, n*nt.c)
 	nt.dLogits = make([]T, n*nt.c)
 	nt.labels = make([]int32, n)
@@ -140,7 +148,7 @@ func newNet[T segmenter.Float](cfg Config) *net[T] {
 		nt.sd[i] = make([]T, n*max(d, nt.c))
 	}
 	for i := range nt.sh {
-		nt.sh[i] = make([]T, n*wide)
+		nt.sh[i] = make([]T, max(n*wide, 4*nt.nl*nt.c))
 	}
 	nt.colS = make([]T, 2*d)
 	nt.ws = make([]workerBufs[T], nt.e.Threads())
@@ -168,7 +176,7 @@ func (nt *net[T]) newBranch(side, stride, blocks int) branchBufs[T] {
 		bl := &b.blocks[i]
 		bl.ln1Mean, bl.ln1Rstd = make([]T, n), make([]T, n)
 		bl.qkv = make([]T, n*3*d)
-		bl.g = make([]T, d*d)
+		bl.r, bl.g = make([]T, d*d), make([]T, d*d)
 		bl.t = make([]T, n*d)
 		bl.ln2Mean, bl.ln2Rstd = make([]T, n), make([]T, n)
 		bl.h1 = make([]T, n*nt.hid)
@@ -203,23 +211,39 @@ func (nt *net[T]) forward() {
 	nt.forwardBranch(&nt.small, &nt.ps.small)
 	nt.forwardBranch(&nt.large, &nt.ps.large)
 
-	// Up-sample the large branch: Linear D→4D per token, 2×2 sub-pixel
-	// rearrangement (channel fastest), crop to S×S.
+	// The large branch goes through Linear D→4D per token, the 2×2
+	// sub-pixel rearrangement (channel fastest) and the crop, then the
+	// classifier's first D inputs. Nothing non-linear lies between the two
+	// products, so they are applied as one, Wcomb = Wc_L·W_up per sub-pixel
+	// position, directly on the low-resolution tokens, and its 4C outputs
+	// are rearranged straight into the logits: one token-sized product of
+	// three fewer per step.
+	nt.combineHead()
 	fl, up := nt.sd[0], nt.sh[0]
 	last := nt.large.blocks[len(nt.large.blocks)-1]
 	bpl := nt.ps.large.blocks[len(nt.ps.large.blocks)-1]
 	segmenter.BatchNormAffine(e, nt.nl, d, last.xhat, bpl.bnG, bpl.bnB, fl)
-	segmenter.Linear(e, nt.nl, d, 4*d, fl, d, nt.ps.up, nil, up, 4*d, false)
+	segmenter.Linear(e, nt.nl, d, 4*nt.c, fl, d, nt.wcomb, nil, up, 4*nt.c, false)
 	sl := nt.large.side
-	segmenter.SubPixel2x2(e, sl, sl, d, up, nt.s, nt.s, nt.upR)
+	segmenter.SubPixel2x2(e, sl, sl, nt.c, up, nt.s, nt.s, nt.logits)
 
-	// Classifier over [large, small] per pixel, as two products.
+	// Then the small branch's share of the classifier.
 	fs := nt.sd[1]
 	lastS := nt.small.blocks[len(nt.small.blocks)-1]
 	bps := nt.ps.small.blocks[len(nt.ps.small.blocks)-1]
 	segmenter.BatchNormAffine(e, nt.n, d, lastS.xhat, bps.bnG, bps.bnB, fs)
-	segmenter.Gemm(e, false, true, nt.n, nt.c, d, 1, nt.upR, d, nt.ps.cls, 2*d, 0, nt.logits, nt.c)
 	segmenter.Gemm(e, false, true, nt.n, nt.c, d, 1, fs, d, nt.ps.cls[d:], 2*d, 1, nt.logits, nt.c)
+}
+
+// combineHead sets Wcomb[q] = Wc_L·W_up[q] ([C][D] each) for the four
+// sub-pixel positions q, where Wc_L is the classifier's large-branch half
+// (columns 0…D−1 of [C][2D]) and W_up[q] rows q·D…q·D+D−1 of the
+// up-sampling Linear.
+func (nt *net[T]) combineHead() {
+	c, d := nt.c, nt.d
+	for q := range 4 {
+		segmenter.Gemm(nt.e, false, false, c, d, d, 1, nt.ps.cls, 2*d, nt.ps.up[q*d*d:], d, 0, nt.wcomb[q*c*d:], d)
+	}
 }
 
 func (nt *net[T]) forwardBranch(b *branchBufs[T], p *branchParams[T]) {
@@ -245,7 +269,7 @@ func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParam
 	e, d, n, side, hid := nt.e, nt.d, b.n, b.side, nt.hid
 	m := nt.sd[3]
 
-	// (1) Y = LN(X); [Q|K|V] = Y·Wqkvᵀ + b; Q̂ = soft-max of Q over
+	// (1) Y = LN(X), kept; [Q|K] = Y·[Wq|Wk]ᵀ + b; Q̂ = soft-max of Q over
 	// channels, in place; K's per-column maximum and exp-sum.
 	parts := e.For(n, chunkRows, func(w, lo, hi int) {
 		ew, ws := e.Serial(w), &nt.ws[w]
@@ -254,7 +278,10 @@ func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParam
 			c1 := min(c0+chunkRows, hi)
 			r, qkv := c1-c0, bl.qkv[c0*3*d:c1*3*d]
 			segmenter.LayerNorm(ew, r, d, x[c0*d:c1*d], p.ln1G, p.ln1B, normEps, ws.y, bl.ln1Mean[c0:c1], bl.ln1Rstd[c0:c1])
-			segmenter.Linear(ew, r, d, 3*d, ws.y, d, p.wqkv, p.bqkv, qkv, 3*d, false)
+			for i := range r {
+				copy(qkv[i*3*d+2*d:(i+1)*3*d], ws.y[i*d:(i+1)*d])
+			}
+			segmenter.Linear(ew, r, d, 2*d, ws.y, d, p.wqkv[:2*d*d], p.bqkv[:2*d], qkv, 3*d, false)
 			segmenter.SoftmaxRows(ew, r, d, qkv, 3*d, qkv, 3*d)
 			ws.kStats.Add(r, qkv[d:], 3*d)
 		}
@@ -267,25 +294,27 @@ func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParam
 	copy(kMax, ks.Max)
 	ks.Inverse(kInv)
 
-	// (2) K̂ = soft-max of K over tokens, in place, and G = K̂ᵀV, summed
-	// over the parts in worker order.
+	// (2) K̂ = soft-max of K over tokens, in place, and R = K̂ᵀY, summed
+	// over the parts in worker order; then G = R·Wvᵀ + 1·bvᵀ.
 	e.For(n, chunkRows, func(w, lo, hi int) {
 		ew, ws := e.Serial(w), &nt.ws[w]
 		var beta T
 		for c0 := lo; c0 < hi; c0 += chunkRows {
 			c1 := min(c0+chunkRows, hi)
-			k, v := bl.qkv[c0*3*d+d:c1*3*d], bl.qkv[c0*3*d+2*d:c1*3*d]
+			k, y := bl.qkv[c0*3*d+d:c1*3*d], bl.qkv[c0*3*d+2*d:c1*3*d]
 			segmenter.SoftmaxColsApply(ew, c1-c0, d, k, 3*d, k, 3*d, kMax, kInv)
-			segmenter.Gemm(ew, true, false, d, d, c1-c0, 1, k, 3*d, v, 3*d, beta, ws.g, d)
+			segmenter.Gemm(ew, true, false, d, d, c1-c0, 1, k, 3*d, y, 3*d, beta, ws.g, d)
 			beta = 1
 		}
 	})
-	copy(bl.g, nt.ws[0].g)
+	copy(bl.r, nt.ws[0].g)
 	for w := 1; w < parts; w++ {
 		for i, v := range nt.ws[w].g {
-			bl.g[i] += v
+			bl.r[i] += v
 		}
 	}
+	segmenter.FillRows(e, d, d, bl.g, d, p.bqkv[2*d:])
+	segmenter.Gemm(e, false, true, d, d, d, 1, bl.r, d, p.wqkv[2*d*d:], d, 1, bl.g, d)
 	// The output conv of Z = Q̂·G is Z·Woᵀ = Q̂·(G·Woᵀ): one token-sized
 	// product instead of two, and Z is never stored (backwardBlock
 	// reassociates the same way).

@@ -113,25 +113,31 @@ func (nt *net[T]) backward() {
 	}
 	dO := nt.dLogits
 
-	// Classifier, then the large branch's up-sampling path, whose gradient
-	// is parked in nt.dFl while the small branch uses the scratch.
+	// The classifier's small half, then the combined large-branch head of
+	// forward (Wcomb[q] = Wc_L·W_up[q]), whose input gradient is parked in
+	// nt.dFl while the small branch uses the scratch. From dWcomb[q]:
+	// dWc_L = Σ_q dWcomb[q]·W_up[q]ᵀ and dW_up[q] = Wc_Lᵀ·dWcomb[q].
 	fs := nt.sd[1]
 	lastS := nt.small.blocks[len(nt.small.blocks)-1]
 	bps := nt.ps.small.blocks[len(nt.ps.small.blocks)-1]
 	segmenter.BatchNormAffine(e, n, d, lastS.xhat, bps.bnG, bps.bnB, fs)
-	segmenter.Gemm(e, true, false, c, d, n, 1, dO, c, nt.upR, d, 1, nt.gs.cls, 2*d)
 	segmenter.Gemm(e, true, false, c, d, n, 1, dO, c, fs, d, 1, nt.gs.cls[d:], 2*d)
-	dupR, dFs := nt.sd[2], nt.sd[0]
-	segmenter.Gemm(e, false, false, n, d, c, 1, dO, c, nt.ps.cls, 2*d, 0, dupR, d)
+	dFs := nt.sd[0]
 	segmenter.Gemm(e, false, false, n, d, c, 1, dO, c, nt.ps.cls[d:], 2*d, 0, dFs, d)
 
 	sl := nt.large.side
 	dup, fl := nt.sh[0], nt.sd[3]
-	segmenter.SubPixel2x2Backward(e, sl, sl, d, dupR, nt.s, nt.s, dup)
+	segmenter.SubPixel2x2Backward(e, sl, sl, c, dO, nt.s, nt.s, dup)
 	lastL := nt.large.blocks[len(nt.large.blocks)-1]
 	bpl := nt.ps.large.blocks[len(nt.ps.large.blocks)-1]
 	segmenter.BatchNormAffine(e, nt.nl, d, lastL.xhat, bpl.bnG, bpl.bnB, fl)
-	segmenter.LinearBackward(e, nt.nl, d, 4*d, fl, d, nt.ps.up, dup, 4*d, nt.gs.up, nil, nt.dFl, d, false)
+	clear(nt.dwcomb)
+	segmenter.LinearBackward(e, nt.nl, d, 4*c, fl, d, nt.wcomb, dup, 4*c, nt.dwcomb, nil, nt.dFl, d, false)
+	for q := range 4 {
+		dwq := nt.dwcomb[q*c*d:]
+		segmenter.Gemm(e, false, true, c, d, d, 1, dwq, d, nt.ps.up[q*d*d:], d, 1, nt.gs.cls, 2*d)
+		segmenter.Gemm(e, true, false, d, d, c, 1, nt.ps.cls, 2*d, dwq, d, 1, nt.gs.up[q*d*d:], d)
+	}
 
 	var dgS, dgL []T
 	if nt.cfg.WInter > 0 {
@@ -194,7 +200,7 @@ func (nt *net[T]) backwardBranch(b *branchBufs[T], p, gp *branchParams[T], dgLas
 // from the previous BatchNorm's x̂ (xhatIn, inG, inB).
 func (nt *net[T]) backwardBlock(b *branchBufs[T], bl *blockBufs[T], p, gp *blockParams[T], xhatIn, inG, inB, dgExtra []T) {
 	e, d, n, side, hid := nt.e, nt.d, b.n, b.side, nt.hid
-	ga, gb, gc, gd := nt.sd[0], nt.sd[1], nt.sd[2], nt.sd[3]
+	ga, gb, gc := nt.sd[0], nt.sd[1], nt.sd[2]
 	s0, s1 := nt.sh[0], nt.sh[1]
 
 	segmenter.BatchNormBackward(e, n, d, bl.xhat, p.bnG, bl.bnRstd, ga, ga, gp.bnG, gp.bnB) // ga = dM (= dT so far)
@@ -212,7 +218,7 @@ func (nt *net[T]) backwardBlock(b *branchBufs[T], bl *blockBufs[T], p, gp *block
 
 	// Attention, reassociated as in forwardBlock (Z = Q̂·G is not stored):
 	// with P = dTᵀ·Q̂, dWo = P·G, dG = Pᵀ·Wo and dQ̂ = dT·(Wo·Gᵀ).
-	q, k, v := bl.qkv, bl.qkv[d:], bl.qkv[2*d:]
+	q, k, y := bl.qkv, bl.qkv[d:], bl.qkv[2*d:]
 	pm, wg := nt.dd[0], nt.dd[1]
 	segmenter.Gemm(e, true, false, d, d, n, 1, ga, d, q, 3*d, 0, pm, d)
 	segmenter.Gemm(e, false, false, d, d, d, 1, pm, d, bl.g, d, 1, gp.wo, d)
@@ -224,17 +230,24 @@ func (nt *net[T]) backwardBlock(b *branchBufs[T], bl *blockBufs[T], p, gp *block
 	}
 	segmenter.Gemm(e, true, false, d, d, d, 1, pm, d, p.wo, d, beta, nt.dg, d) // dG (+ the inter loss's)
 	segmenter.Gemm(e, false, true, d, d, d, 1, p.wo, d, bl.g, d, 0, wg, d)
-	dq, dk, dv := s0, s0[d:], s0[2*d:]
-	segmenter.Gemm(e, false, false, n, d, d, 1, ga, d, wg, d, 0, dq, 3*d)     // dQ̂ = dT·Wo·Gᵀ
-	segmenter.Gemm(e, false, true, n, d, d, 1, v, 3*d, nt.dg, d, 0, dk, 3*d)  // dK̂ = V·dGᵀ
-	segmenter.Gemm(e, false, false, n, d, d, 1, k, 3*d, nt.dg, d, 0, dv, 3*d) // dV = K̂·dG
-	segmenter.SoftmaxRowsBackward(e, n, d, q, 3*d, dq, 3*d, dq, 3*d)
-	segmenter.SoftmaxColsBackward(e, n, d, k, 3*d, dk, 3*d, dk, 3*d, nt.colS[:d])
+	dq, dk := s0, s0[d:]
+	segmenter.Gemm(e, false, false, n, d, d, 1, ga, d, wg, d, 0, dq, 2*d) // dQ̂ = dT·Wo·Gᵀ
 
-	// q/k/v projections and the first LayerNorm, on the recomputed X.
+	// G = R·Wvᵀ + 1·bvᵀ with R = K̂ᵀY (see blockBufs): dWv = dGᵀ·R, dbv =
+	// the column sums of dG, dR = dG·Wv, then dK̂ = Y·dRᵀ and dY gets K̂·dR.
+	wv, dr := p.wqkv[2*d*d:], pm
+	segmenter.Gemm(e, true, false, d, d, d, 1, nt.dg, d, bl.r, d, 1, gp.wqkv[2*d*d:], d)
+	segmenter.ColSums(e, d, d, nt.dg, d, gp.bqkv[2*d:])
+	segmenter.Gemm(e, false, false, d, d, d, 1, nt.dg, d, wv, d, 0, dr, d)
+	segmenter.Gemm(e, false, true, n, d, d, 1, y, 3*d, dr, d, 0, dk, 2*d) // dK̂ = Y·dRᵀ
+	segmenter.SoftmaxRowsBackward(e, n, d, q, 3*d, dq, 2*d, dq, 2*d)
+	segmenter.SoftmaxColsBackward(e, n, d, k, 3*d, dk, 2*d, dk, 2*d, nt.colS[:d])
+
+	// q/k projections and the first LayerNorm, on the kept Y and the
+	// recomputed X.
 	segmenter.BatchNormAffine(e, n, d, xhatIn, inG, inB, gc)
-	segmenter.LayerNorm(e, n, d, gc, p.ln1G, p.ln1B, normEps, gd, bl.ln1Mean, bl.ln1Rstd)
-	segmenter.LinearBackward(e, n, d, 3*d, gd, d, p.wqkv, s0, 3*d, gp.wqkv, gp.bqkv, gb, d, false)
+	segmenter.LinearBackward(e, n, d, 2*d, y, 3*d, p.wqkv[:2*d*d], s0, 2*d, gp.wqkv[:2*d*d], gp.bqkv[:2*d], gb, d, false)
+	segmenter.Gemm(e, false, false, n, d, d, 1, k, 3*d, dr, d, 1, gb, d)                                     // dY += K̂·dR
 	segmenter.LayerNormBackward(e, n, d, gc, p.ln1G, bl.ln1Mean, bl.ln1Rstd, gb, ga, true, gp.ln1G, gp.ln1B) // ga = dX
 }
 
