@@ -126,14 +126,15 @@ func imageRows[T Float](h, w, c, r int, x []T) [3][]T {
 
 // dwPack packs the depth-wise weights for the AVX kernels, per 8-channel
 // chunk [c/8][10][8]: the bias (zero when b is nil), then the 9 taps, with 1
-// added to the centre tap when skip (so that the skip costs nothing). A
-// zero row of c follows, for taps outside the image. It returns nil when the
+// added to the centre tap when skip (so that the skip costs nothing). Three
+// zero pixels of c follow, for taps outside the image (the three-pixel
+// kernel steps every tap by c). It returns nil when the
 // AVX kernels do not apply.
 func dwPack[T Float](e *Engine, c int, wt, b []T, skip bool) []float32 {
 	if !is32[T]() || !useAVX || c%8 != 0 {
 		return nil
 	}
-	n := 10*c + c
+	n := 10*c + 3*c
 	if cap(e.dwPk) < n {
 		e.dwPk = make([]float32, n)
 	}
@@ -159,13 +160,23 @@ func dwPack[T Float](e *Engine, c int, wt, b []T, skip bool) []float32 {
 	return pk
 }
 
+// dwThree lets the row kernels take three pixels at a time (their results
+// are the same either way; BenchmarkDWConv compares the two).
+var dwThree = true
+
 // dwconvRow computes one output image row of DWConv3x3 into out (w·c)
 // from the input rows above, at and below it (rows[0..2], nil outside the
 // image), with the AVX kernel when pk (from dwPack) is not nil.
 func dwconvRow[T Float](w, c int, rows [3][]T, wt, b, out []T, addInput bool, pk []float32) {
 	if pk != nil {
 		zero := &pk[10*c]
-		for xx := range w {
+		for xx := 0; xx < w; {
+			// Three pixels at once where none of their taps leaves the
+			// image sideways (rows outside it read the zero pixels).
+			n := 1
+			if dwThree && xx >= 1 && xx+3 < w {
+				n = 3
+			}
 			var taps [9]*float32
 			for ky, row := range rows {
 				for kx := range 3 {
@@ -177,7 +188,12 @@ func dwconvRow[T Float](w, c int, rows [3][]T, wt, b, out []T, addInput bool, pk
 					}
 				}
 			}
-			dwPixelAVX(p32(out[xx*c:]), &taps, &pk[0], c)
+			if n == 3 {
+				dwPixel3AVX(p32(out[xx*c:]), &taps, &pk[0], c)
+			} else {
+				dwPixelAVX(p32(out[xx*c:]), &taps, &pk[0], c)
+			}
+			xx += n
 		}
 		return
 	}
@@ -257,7 +273,13 @@ func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulat
 	if pk != nil {
 		zero := &pk[10*c]
 		a32 := p32(a)
-		for xx := range w {
+		for xx := 0; xx < w; {
+			// Three pixels at once away from the left and right edges, as
+			// in dwconvRow.
+			n := 1
+			if dwThree && xx >= 1 && xx+3 < w {
+				n = 3
+			}
 			// Input pixel (r, xx) is read by output (r+1−ky, xx+1−kx) through tap (ky, kx).
 			var taps [9]*float32
 			for ky := range 3 {
@@ -271,7 +293,11 @@ func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulat
 					}
 				}
 			}
-			dwPixelAVX(p32(dxr[xx*c:]), &taps, &pk[0], c)
+			if n == 3 {
+				dwPixel3AVX(p32(dxr[xx*c:]), &taps, &pk[0], c)
+			} else {
+				dwPixelAVX(p32(dxr[xx*c:]), &taps, &pk[0], c)
+			}
 			// Output pixel (r, xx) reads input (r+ky−1, xx+kx−1) through tap (ky, kx).
 			for ky, row := range xr {
 				for kx := range 3 {
@@ -283,7 +309,12 @@ func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulat
 					}
 				}
 			}
-			dwGradPixelAVX(a32, p32(dyr[1][xx*c:]), &taps, c)
+			if n == 3 {
+				dwGradPixel3AVX(a32, p32(dyr[1][xx*c:]), &taps, c)
+			} else {
+				dwGradPixelAVX(a32, p32(dyr[1][xx*c:]), &taps, c)
+			}
+			xx += n
 		}
 		return
 	}

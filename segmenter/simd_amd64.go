@@ -112,7 +112,13 @@ func mulAVX(o, a *float32, n int)
 func dwPixelAVX(o *float32, taps *[9]*float32, wp *float32, c int)
 
 //go:noescape
+func dwPixel3AVX(o *float32, taps *[9]*float32, wp *float32, c int)
+
+//go:noescape
 func dwGradPixelAVX(acc, gr *float32, taps *[9]*float32, c int)
+
+//go:noescape
+func dwGradPixel3AVX(acc, gr *float32, taps *[9]*float32, c int)
 
 // useAVX512 selects the AVX-512 forms of the GELU kernels, whose results
 // equal the AVX2 kernels' bit for bit.

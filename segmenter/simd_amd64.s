@@ -731,6 +731,97 @@ dpdone:
 	VZEROUPPER
 	RET
 
+// func dwPixel3AVX(o *float32, taps *[9]*float32, wp *float32, c int)
+// dwPixelAVX on three consecutive pixels, c floats apart in the output and
+// in every tap, with each packed weight loaded once for the three: the
+// same operations per pixel in the same order, so the results equal
+// dwPixelAVX's bit for bit.
+TEXT ·dwPixel3AVX(SB), NOSPLIT, $8-32
+	MOVQ o+0(FP), DI
+	MOVQ taps+8(FP), AX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ 32(AX), R12
+	MOVQ 40(AX), R13
+	MOVQ 48(AX), BX
+	MOVQ 56(AX), DX
+	MOVQ 64(AX), SI
+	MOVQ wp+16(FP), CX
+	MOVQ c+24(FP), AX
+	SHRQ $3, AX
+	JZ   dp3done
+	MOVQ AX, cnt-8(SP)
+	MOVQ c+24(FP), AX
+	SHLQ $2, AX
+dp3loop:
+	VMOVUPS     (CX), Y9
+	VMOVUPS     32(CX), Y14
+	VMULPS      (R8), Y14, Y1
+	VMULPS      (R8)(AX*1), Y14, Y4
+	VMULPS      (R8)(AX*2), Y14, Y7
+	VMOVUPS     64(CX), Y14
+	VMULPS      (R9), Y14, Y2
+	VMULPS      (R9)(AX*1), Y14, Y5
+	VMULPS      (R9)(AX*2), Y14, Y8
+	VMOVUPS     96(CX), Y14
+	VMOVAPS     Y9, Y0
+	VFMADD231PS (R10), Y14, Y0
+	VMOVAPS     Y9, Y3
+	VFMADD231PS (R10)(AX*1), Y14, Y3
+	VMOVAPS     Y9, Y6
+	VFMADD231PS (R10)(AX*2), Y14, Y6
+	VMOVUPS     128(CX), Y14
+	VFMADD231PS (R11), Y14, Y1
+	VFMADD231PS (R11)(AX*1), Y14, Y4
+	VFMADD231PS (R11)(AX*2), Y14, Y7
+	VMOVUPS     160(CX), Y14
+	VFMADD231PS (R12), Y14, Y2
+	VFMADD231PS (R12)(AX*1), Y14, Y5
+	VFMADD231PS (R12)(AX*2), Y14, Y8
+	VMOVUPS     192(CX), Y14
+	VFMADD231PS (R13), Y14, Y0
+	VFMADD231PS (R13)(AX*1), Y14, Y3
+	VFMADD231PS (R13)(AX*2), Y14, Y6
+	VMOVUPS     224(CX), Y14
+	VFMADD231PS (BX), Y14, Y1
+	VFMADD231PS (BX)(AX*1), Y14, Y4
+	VFMADD231PS (BX)(AX*2), Y14, Y7
+	VMOVUPS     256(CX), Y14
+	VFMADD231PS (DX), Y14, Y2
+	VFMADD231PS (DX)(AX*1), Y14, Y5
+	VFMADD231PS (DX)(AX*2), Y14, Y8
+	VMOVUPS     288(CX), Y14
+	VFMADD231PS (SI), Y14, Y0
+	VFMADD231PS (SI)(AX*1), Y14, Y3
+	VFMADD231PS (SI)(AX*2), Y14, Y6
+	VADDPS      Y1, Y0, Y0
+	VADDPS      Y2, Y0, Y0
+	VADDPS      Y4, Y3, Y3
+	VADDPS      Y5, Y3, Y3
+	VADDPS      Y7, Y6, Y6
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y0, (DI)
+	VMOVUPS     Y3, (DI)(AX*1)
+	VMOVUPS     Y6, (DI)(AX*2)
+	ADDQ        $320, CX
+	ADDQ        $32, DI
+	ADDQ        $32, R8
+	ADDQ        $32, R9
+	ADDQ        $32, R10
+	ADDQ        $32, R11
+	ADDQ        $32, R12
+	ADDQ        $32, R13
+	ADDQ        $32, BX
+	ADDQ        $32, DX
+	ADDQ        $32, SI
+	DECQ        cnt-8(SP)
+	JNZ         dp3loop
+dp3done:
+	VZEROUPPER
+	RET
+
 // func dwGradPixelAVX(acc, gr *float32, taps *[9]*float32, c int)
 // Adds one output pixel's share of the depth-wise weight and bias
 // gradients: acc.bias += g, acc.w[t] += g⊙taps[t], acc packed per chunk
@@ -796,5 +887,99 @@ dgloop:
 	DECQ        AX
 	JNZ         dgloop
 dgdone:
+	VZEROUPPER
+	RET
+
+// func dwGradPixel3AVX(acc, gr *float32, taps *[9]*float32, c int)
+// dwGradPixelAVX for three consecutive output pixels (gr and every tap
+// step by c floats), loading and storing acc once for the three; the
+// additions happen in dwGradPixelAVX's order, pixel by pixel, so the
+// results are the same bit for bit.
+TEXT ·dwGradPixel3AVX(SB), NOSPLIT, $8-32
+	MOVQ acc+0(FP), CX
+	MOVQ gr+8(FP), DI
+	MOVQ taps+16(FP), AX
+	MOVQ 0(AX), R8
+	MOVQ 8(AX), R9
+	MOVQ 16(AX), R10
+	MOVQ 24(AX), R11
+	MOVQ 32(AX), R12
+	MOVQ 40(AX), R13
+	MOVQ 48(AX), BX
+	MOVQ 56(AX), DX
+	MOVQ 64(AX), SI
+	MOVQ c+24(FP), AX
+	SHRQ $3, AX
+	JZ   dg3done
+	MOVQ AX, cnt-8(SP)
+	MOVQ c+24(FP), AX
+	SHLQ $2, AX
+dg3loop:
+	VMOVUPS     (DI), Y0
+	VMOVUPS     (DI)(AX*1), Y1
+	VMOVUPS     (DI)(AX*2), Y2
+	VADDPS      (CX), Y0, Y3
+	VADDPS      Y1, Y3, Y3
+	VADDPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS (R8), Y0, Y4
+	VFMADD231PS (R8)(AX*1), Y1, Y4
+	VFMADD231PS (R8)(AX*2), Y2, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(CX), Y5
+	VFMADD231PS (R9), Y0, Y5
+	VFMADD231PS (R9)(AX*1), Y1, Y5
+	VFMADD231PS (R9)(AX*2), Y2, Y5
+	VMOVUPS     Y5, 64(CX)
+	VMOVUPS     96(CX), Y4
+	VFMADD231PS (R10), Y0, Y4
+	VFMADD231PS (R10)(AX*1), Y1, Y4
+	VFMADD231PS (R10)(AX*2), Y2, Y4
+	VMOVUPS     Y4, 96(CX)
+	VMOVUPS     128(CX), Y5
+	VFMADD231PS (R11), Y0, Y5
+	VFMADD231PS (R11)(AX*1), Y1, Y5
+	VFMADD231PS (R11)(AX*2), Y2, Y5
+	VMOVUPS     Y5, 128(CX)
+	VMOVUPS     160(CX), Y4
+	VFMADD231PS (R12), Y0, Y4
+	VFMADD231PS (R12)(AX*1), Y1, Y4
+	VFMADD231PS (R12)(AX*2), Y2, Y4
+	VMOVUPS     Y4, 160(CX)
+	VMOVUPS     192(CX), Y5
+	VFMADD231PS (R13), Y0, Y5
+	VFMADD231PS (R13)(AX*1), Y1, Y5
+	VFMADD231PS (R13)(AX*2), Y2, Y5
+	VMOVUPS     Y5, 192(CX)
+	VMOVUPS     224(CX), Y4
+	VFMADD231PS (BX), Y0, Y4
+	VFMADD231PS (BX)(AX*1), Y1, Y4
+	VFMADD231PS (BX)(AX*2), Y2, Y4
+	VMOVUPS     Y4, 224(CX)
+	VMOVUPS     256(CX), Y5
+	VFMADD231PS (DX), Y0, Y5
+	VFMADD231PS (DX)(AX*1), Y1, Y5
+	VFMADD231PS (DX)(AX*2), Y2, Y5
+	VMOVUPS     Y5, 256(CX)
+	VMOVUPS     288(CX), Y4
+	VFMADD231PS (SI), Y0, Y4
+	VFMADD231PS (SI)(AX*1), Y1, Y4
+	VFMADD231PS (SI)(AX*2), Y2, Y4
+	VMOVUPS     Y4, 288(CX)
+	ADDQ        $320, CX
+	ADDQ        $32, DI
+	ADDQ        $32, R8
+	ADDQ        $32, R9
+	ADDQ        $32, R10
+	ADDQ        $32, R11
+	ADDQ        $32, R12
+	ADDQ        $32, R13
+	ADDQ        $32, BX
+	ADDQ        $32, DX
+	ADDQ        $32, SI
+	DECQ        cnt-8(SP)
+	JNZ         dg3loop
+dg3done:
 	VZEROUPPER
 	RET

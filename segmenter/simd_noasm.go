@@ -35,6 +35,8 @@ func bnBackApplyAVX(xh, dy, dx, k0, k1, k2 *float32, n int)                     
 func maxAccAVX(acc, x *float32, n int)                                              {}
 func mulAVX(o, a *float32, n int)                                                   {}
 func dwPixelAVX(o *float32, taps *[9]*float32, wp *float32, c int)                  {}
+func dwPixel3AVX(o *float32, taps *[9]*float32, wp *float32, c int)                 {}
 func dwGradPixelAVX(acc, gr *float32, taps *[9]*float32, c int)                     {}
+func dwGradPixel3AVX(acc, gr *float32, taps *[9]*float32, c int)                    {}
 func geluAVX512(x, y *float32, n int, c *[nConst][8]uint32)                         {}
 func geluGradAVX512(x, dy, dx, y *float32, n int, c *[nConst][8]uint32)             {}
