@@ -107,7 +107,8 @@ func (nt *net[T]) scatterPatches(dst []T) {
 // gradients loss left.
 func (nt *net[T]) backward() {
 	e, d, c, n := nt.e, nt.d, nt.c, nt.n
-	clear(nt.grad)
+	grad := nt.grad
+	e.For(len(grad), 1<<16, func(_, lo, hi int) { clear(grad[lo:hi]) })
 	if nt.cfg.WIntra > 0 {
 		nt.intraBackward()
 	}
