@@ -22,14 +22,7 @@ func TestDWConvThreePixelKernels(t *testing.T) {
 
 func testDWConvThreePixelKernels(t *testing.T, h, w, c int) {
 	r := rand.New(rand.NewPCG(3, uint64(w)))
-	vec := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
-	x, dy, wt, b := vec(h*w*c), vec(h*w*c), vec(9*c), vec(c)
+	x, dy, wt, b := normals32(r, h*w*c), normals32(r, h*w*c), normals32(r, 9*c), normals32(r, c)
 	e := NewEngine(1, nil)
 	// taps returns, for pixel xx, the nine pointers the one-pixel kernels
 	// read: rows[ky] at column xx+sign·(kx−1), zero outside the image.
@@ -101,14 +94,7 @@ func BenchmarkDWConv(b *testing.B) {
 	const side, c = 257, 400
 	e := NewEngine(runtime.GOMAXPROCS(0), nil)
 	r := rand.New(rand.NewPCG(5, 5))
-	vec := func(n int) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(r.NormFloat64())
-		}
-		return v
-	}
-	x, dy, wt, bias := vec(side*side*c), vec(side*side*c), vec(9*c), vec(c)
+	x, dy, wt, bias := normals32(r, side*side*c), normals32(r, side*side*c), normals32(r, 9*c), normals32(r, c)
 	y, dx, dw, db := make([]float32, side*side*c), make([]float32, side*side*c), make([]float32, 9*c), make([]float32, c)
 	defer func(v bool) { dwThree = v }(dwThree)
 	var fwd, bwd [2]time.Duration
@@ -128,4 +114,13 @@ func BenchmarkDWConv(b *testing.B) {
 	b.ReportMetric(per(fwd[1]), "fwd-3px-ns/elem")
 	b.ReportMetric(per(bwd[0]), "bwd-1px-ns/elem")
 	b.ReportMetric(per(bwd[1]), "bwd-3px-ns/elem")
+}
+
+// normals32 returns n standard normal float32 values.
+func normals32(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
 }
