@@ -107,6 +107,7 @@ type Plugin struct {
 
 	client  *plugin.Client
 	cmd     *exec.Cmd // nil in process
+	sockDir string    // the plugin's private socket directory ("" in process)
 	rpc     pb.SegmenterClient
 	desc    Description
 	tls     bool
@@ -147,10 +148,21 @@ func Open(ctx context.Context, path string, opts ClientOptions) (*Plugin, error)
 	}
 	useTLS := opts.TLS == TLSOn || opts.TLS == TLSAuto && isGoExecutable(abs)
 
+	// go-plugin's server makes its Unix socket in PLUGIN_UNIX_SOCKET_DIR,
+	// else in the temporary directory, and removes it only when it shuts
+	// down cleanly: a plugin that crashes or is killed would leave its
+	// socket behind. A private directory, removed when the plugin ends,
+	// leaves nothing.
+	sockDir, err := os.MkdirTemp("", "mmcseg-plugin-")
+	if err != nil {
+		return nil, startErr("did not start", err)
+	}
+	socketDirs.Store(sockDir, struct{}{})
 	cmd := exec.Command(abs, opts.Args...)
-	// The host's environment, then Env (later entries win), then
-	// go-plugin's own variables, which it appends.
+	// The host's environment, then Env (later entries win), then the
+	// socket directory, then go-plugin's own variables, which it appends.
 	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.Env = append(cmd.Env, "PLUGIN_UNIX_SOCKET_DIR="+sockDir)
 	tail := newTailBuffer(4 << 10)
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  handshake,
@@ -168,7 +180,7 @@ func Open(ctx context.Context, path string, opts ClientOptions) (*Plugin, error)
 	if opts.SHA256 != nil {
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: opts.SHA256, Hash: sha256.New()}
 	}
-	p := &Plugin{path: abs, label: name, opts: opts, client: plugin.NewClient(cfg), cmd: cmd, tls: useTLS, stderr: tail, exitWait: exitWait}
+	p := &Plugin{path: abs, label: name, opts: opts, client: plugin.NewClient(cfg), cmd: cmd, sockDir: sockDir, tls: useTLS, stderr: tail, exitWait: exitWait}
 	if err := p.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -305,7 +317,24 @@ func (p *Plugin) Close() error {
 // CloseAll stops every plugin process started by Open that is still
 // running. A host calls it on its way out (including after a signal), so
 // that no plugin outlives it.
-func CloseAll() { plugin.CleanupClients() }
+func CloseAll() {
+	plugin.CleanupClients()
+	socketDirs.Range(func(dir, _ any) bool {
+		removeSocketDir(dir.(string))
+		return true
+	})
+}
+
+// socketDirs holds the socket directories of the plugins Open started
+// that have not been terminated yet.
+var socketDirs sync.Map
+
+func removeSocketDir(dir string) {
+	if dir != "" {
+		_ = os.RemoveAll(dir)
+		socketDirs.Delete(dir)
+	}
+}
 
 // stop records why the plugin is being stopped (the first reason wins)
 // and stops it.
@@ -328,6 +357,7 @@ func (p *Plugin) stopReason() error {
 // process too stuck to answer go-plugin's Shutdown call is killed.
 func (p *Plugin) terminate() {
 	p.kills.Do(func() {
+		defer removeSocketDir(p.sockDir)
 		done := make(chan struct{})
 		go func() {
 			p.client.Kill()

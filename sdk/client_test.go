@@ -441,3 +441,43 @@ func TestCloseAll(t *testing.T) {
 		t.Fatalf("after CloseAll: exited %v, %v", a.Exited(), b.Exited())
 	}
 }
+
+// A plugin that dies without shutting down leaves its Unix socket behind
+// wherever go-plugin's server made it; Open gives each plugin a private
+// socket directory and removes it when the plugin ends, by Close or by
+// CloseAll, so nothing is left in the temporary directory.
+func TestPluginsLeaveNoSockets(t *testing.T) {
+	crash, threshold := pluginBin(t, "crash"), pluginBin(t, "threshold")
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	left := func(when string) {
+		t.Helper()
+		entries, err := os.ReadDir(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			t.Errorf("%s: %s left in the temporary directory", when, e.Name())
+		}
+	}
+
+	p, err := sdk.Open(context.Background(), crash, testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 1 {
+		t.Errorf("while the plugin runs: %d entries in the temporary directory, want its socket directory", len(entries))
+	}
+	_, _, err = collect(context.Background(), p, floatSeries("1.9", 3, 3, 4, func(_, _, _ int) float32 { return 0 }), nil)
+	if !errors.Is(err, sdk.ErrExited) {
+		t.Fatalf("err = %v", err)
+	}
+	p.Close()
+	left("after a crash and Close")
+
+	if _, err := sdk.Open(context.Background(), threshold, testOptions(t)); err != nil {
+		t.Fatal(err)
+	}
+	sdk.CloseAll()
+	left("after CloseAll")
+}
