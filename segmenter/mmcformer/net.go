@@ -11,15 +11,16 @@ const normEps = 1e-5
 // The network's buffers. Everything is allocated once in newNet and reused
 // for every step and image. Per block only what its backward pass cannot
 // cheaply recompute is kept (about 10 D-wide token maps' worth); the
-// block's input X, the LayerNorm outputs and the 4D-wide S and GELU output
-// are recomputed in the backward pass from the saved normalised inputs,
-// H1 and the normalisation statistics.
+// block's input X, the second LayerNorm's output and the 4D-wide S and GELU
+// output are recomputed in the backward pass from the saved normalised
+// inputs, H1 and the normalisation statistics.
 //
 // The values V = Y·Wvᵀ + bv are never formed: the soft-max of K over the
 // tokens makes every column of K̂ sum to one, so the context is
 // G = K̂ᵀV = (K̂ᵀY)·Wvᵀ + 1·bvᵀ, and the backward pass needs only R = K̂ᵀY
-// and Y itself, which is kept where V would be. That saves three of the
-// twelve token-sized D×D products of a block's step.
+// and Y itself, which is kept where V would be. Of the twelve token-sized
+// D×D products that the q, k and v projections and the context cost a
+// block per step (forward and backward), that saves three.
 
 type blockBufs[T segmenter.Float] struct {
 	ln1Mean, ln1Rstd []T // [n]
