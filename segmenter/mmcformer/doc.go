@@ -41,4 +41,11 @@
 // block input, the second LayerNorm's output, S = DWConv(H1) + H1 and the
 // GELU output are recomputed there from them, and the gradient buffers are
 // shared by all blocks of both branches.
+//
+// A Model's threads spend most of a step inside OpenBLAS, that is in cgo
+// calls, during which the Go runtime's monitor takes their Ps back every
+// 20 µs when no P is idle. A process that runs a Model on all its Ps should
+// give the runtime one more (GOMAXPROCS = Threads + 1): the model still
+// computes on Threads goroutines, and the thousands of preemptions a step
+// stop. The plugin and the benchmarks do so.
 package mmcformer

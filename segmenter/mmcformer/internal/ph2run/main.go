@@ -20,6 +20,7 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ import (
 )
 
 func main() {
+	// One spare P, as the plugin runs the model (see package doc).
+	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
 	cfg := mmcformer.DefaultConfig()
 	data := flag.String("data", filepath.Join(shareddata.Dir(), "ph2"), "PH2 folder (images/NAME.jpg, masks/NAME.png)")
 	names := flag.String("images", "IMD004", "comma-separated image names")
