@@ -102,9 +102,8 @@ func newServer(impl Segmenter, log *slog.Logger) (*server, error) {
 	return s, nil
 }
 
-// drain waits until no series is in progress, or at most d, and reports
-// whether they all ended.
-func (s *server) drain(d time.Duration) bool {
+// drain waits until no series is in progress, or at most d.
+func (s *server) drain(d time.Duration) {
 	done := make(chan struct{})
 	go func() {
 		s.active.Wait()
@@ -112,9 +111,7 @@ func (s *server) drain(d time.Duration) bool {
 	}()
 	select {
 	case <-done:
-		return true
 	case <-time.After(d):
-		return false
 	}
 }
 

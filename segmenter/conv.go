@@ -164,6 +164,34 @@ func dwPack[T Float](e *Engine, c int, wt, b []T, skip bool) []float32 {
 // are the same either way; BenchmarkDWConv compares the two).
 var dwThree = true
 
+// dwRun is how many pixels the AVX row kernels take from column xx of a
+// row of w: three where none of their taps leaves the row sideways (rows
+// outside the image read the zero pixels), else one.
+func dwRun(xx, w int) int {
+	if dwThree && xx >= 1 && xx+3 < w {
+		return 3
+	}
+	return 1
+}
+
+// dwPixels runs dwPixelAVX on n = 1 or 3 pixels.
+func dwPixels(n int, o *float32, taps *[9]*float32, wp *float32, c int) {
+	if n == 3 {
+		dwPixel3AVX(o, taps, wp, c)
+	} else {
+		dwPixelAVX(o, taps, wp, c)
+	}
+}
+
+// dwGradPixels runs dwGradPixelAVX on n = 1 or 3 pixels.
+func dwGradPixels(n int, acc, gr *float32, taps *[9]*float32, c int) {
+	if n == 3 {
+		dwGradPixel3AVX(acc, gr, taps, c)
+	} else {
+		dwGradPixelAVX(acc, gr, taps, c)
+	}
+}
+
 // dwconvRow computes one output image row of DWConv3x3 into out (w·c)
 // from the input rows above, at and below it (rows[0..2], nil outside the
 // image), with the AVX kernel when pk (from dwPack) is not nil.
@@ -171,12 +199,7 @@ func dwconvRow[T Float](w, c int, rows [3][]T, wt, b, out []T, addInput bool, pk
 	if pk != nil {
 		zero := &pk[10*c]
 		for xx := 0; xx < w; {
-			// Three pixels at once where none of their taps leaves the
-			// image sideways (rows outside it read the zero pixels).
-			n := 1
-			if dwThree && xx >= 1 && xx+3 < w {
-				n = 3
-			}
+			n := dwRun(xx, w)
 			var taps [9]*float32
 			for ky, row := range rows {
 				for kx := range 3 {
@@ -188,11 +211,7 @@ func dwconvRow[T Float](w, c int, rows [3][]T, wt, b, out []T, addInput bool, pk
 					}
 				}
 			}
-			if n == 3 {
-				dwPixel3AVX(p32(out[xx*c:]), &taps, &pk[0], c)
-			} else {
-				dwPixelAVX(p32(out[xx*c:]), &taps, &pk[0], c)
-			}
+			dwPixels(n, p32(out[xx*c:]), &taps, &pk[0], c)
 			xx += n
 		}
 		return
@@ -274,12 +293,7 @@ func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulat
 		zero := &pk[10*c]
 		a32 := p32(a)
 		for xx := 0; xx < w; {
-			// Three pixels at once away from the left and right edges, as
-			// in dwconvRow.
-			n := 1
-			if dwThree && xx >= 1 && xx+3 < w {
-				n = 3
-			}
+			n := dwRun(xx, w)
 			// Input pixel (r, xx) is read by output (r+1−ky, xx+1−kx) through tap (ky, kx).
 			var taps [9]*float32
 			for ky := range 3 {
@@ -293,11 +307,7 @@ func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulat
 					}
 				}
 			}
-			if n == 3 {
-				dwPixel3AVX(p32(dxr[xx*c:]), &taps, &pk[0], c)
-			} else {
-				dwPixelAVX(p32(dxr[xx*c:]), &taps, &pk[0], c)
-			}
+			dwPixels(n, p32(dxr[xx*c:]), &taps, &pk[0], c)
 			// Output pixel (r, xx) reads input (r+ky−1, xx+kx−1) through tap (ky, kx).
 			for ky, row := range xr {
 				for kx := range 3 {
@@ -309,11 +319,7 @@ func dwconvRowBackward[T Float](w, c int, xr, dyr [3][]T, wt, dxr []T, accumulat
 					}
 				}
 			}
-			if n == 3 {
-				dwGradPixel3AVX(a32, p32(dyr[1][xx*c:]), &taps, c)
-			} else {
-				dwGradPixelAVX(a32, p32(dyr[1][xx*c:]), &taps, c)
-			}
+			dwGradPixels(n, a32, p32(dyr[1][xx*c:]), &taps, c)
 			xx += n
 		}
 		return
