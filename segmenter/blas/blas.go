@@ -8,7 +8,7 @@ import "fmt"
 // previous contents (even NaNs) are ignored. Calls are single-threaded and
 // may run concurrently on disjoint outputs.
 //
-// Subnormal operands are read as zero, and the OpenBLAS implementation also
+// Subnormal operands are read as zero, and the default implementation also
 // flushes subnormal results to zero (x86's DAZ and FTZ modes, set for the
 // duration of each call and then restored): training drives some gradients
 // (the intra module's, once its attention saturates) below float32's

@@ -51,6 +51,7 @@ func gemmCases() []gemmCase {
 				cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], (s[0] + s[2]) % 3, 1.5, 0})
 				cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], 0, -0.5, 0.75})
 				cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], 1, 1, 1})
+				cs = append(cs, gemmCase{ta, tb, s[0], s[1], s[2], 2, 1, 0})
 			}
 		}
 	}
@@ -147,6 +148,8 @@ func TestImplementationsAgree(t *testing.T) {
 		{false, true, 513, 100, 400, 200, 1, 1},
 		{true, false, 400, 100, 1025, 0, 1, 0},
 		{true, false, 100, 1000, 128, 0, 1, 0.9},
+		{true, false, 100, 400, 2049, 1, 1, 1},
+		{false, true, 1031, 100, 100, 0, 1, 0},
 	} {
 		a, b, c, lda, ldb, ldc := g.operands(r)
 		a32, b32 := to32(a), to32(b)
@@ -200,6 +203,11 @@ func TestBadShapesPanic(t *testing.T) {
 }
 
 func benchGemm(b *testing.B, impl Impl, m, n, k int) {
+	benchGemmShape(b, impl, false, false, m, n, k)
+}
+
+// benchGemmShape times C = op(A)·op(B) with beta 0 and dense operands.
+func benchGemmShape(b *testing.B, impl Impl, transA, transB bool, m, n, k int) {
 	r := rand.New(rand.NewPCG(5, 6))
 	a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	for _, x := range [][]float32{a, bb} {
@@ -207,9 +215,16 @@ func benchGemm(b *testing.B, impl Impl, m, n, k int) {
 			x[i] = r.Float32() - 0.5 // never zero-filled: some GEMMs skip zeros
 		}
 	}
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
 	b.ResetTimer()
 	for b.Loop() {
-		impl.Sgemm(false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+		impl.Sgemm(transA, transB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 	}
 	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

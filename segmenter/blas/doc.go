@@ -2,7 +2,13 @@
 // row-major single- and double-precision GEMM.
 //
 // Two implementations exist. The default, built with cgo, calls OpenBLAS
-// (cblas_sgemm/cblas_dgemm; Debian's libopenblas-dev). A pure-Go blocked
+// (cblas_sgemm/cblas_dgemm; Debian's libopenblas-dev), except for the
+// float32 products that dominate the model (many rows of tokens times a
+// small weight matrix, and the weight gradients summed over the tokens),
+// which on x86-64 CPUs with AVX-512 run on kernels of our own
+// (internal/avx512): on those shapes OpenBLAS spends a third of its time
+// copying the token matrix into its own layout and zeroing C before
+// writing it. BenchmarkSgemmKernels compares the two. A pure-Go blocked
 // GEMM is always compiled and becomes the default when cgo is off or the
 // build tag purego is set (go test -tags purego ./segmenter/...).
 //

@@ -44,7 +44,11 @@ static void mmcseg_dgemm(int ta, int tb, blasint m, blasint n, blasint k, double
 */
 import "C"
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/mmcseg/mmcseg/segmenter/blas/internal/avx512"
+)
 
 var defaultImpl Impl = openBLAS{}
 
@@ -56,7 +60,12 @@ func init() {
 
 type openBLAS struct{}
 
-func (openBLAS) Name() string { return "openblas" }
+func (openBLAS) Name() string {
+	if avx512.Available() {
+		return "openblas+avx512"
+	}
+	return "openblas"
+}
 
 func cbool(t bool) C.int {
 	if t {
@@ -74,6 +83,37 @@ func (openBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if alpha == 1 && (beta == 0 || beta == 1) && avx512.Suits(transA, transB, m, n, k) {
+		// The AVX-512 kernels compute all of C, or its rows down to a
+		// multiple of six (A not transposed); OpenBLAS the rest.
+		done := avx512.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
+		if m -= done; m == 0 {
+			return
+		}
+		a, c = a[done*lda:], c[done*ldc:]
+	}
+	sgemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// openBLASOnly is the default implementation without the AVX-512 kernels,
+// for the tests and benchmarks that compare the two.
+type openBLASOnly struct{ openBLAS }
+
+func (openBLASOnly) Name() string { return "openblas" }
+
+func (openBLASOnly) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	sgemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func sgemmOpenBLAS(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	C.mmcseg_sgemm(cbool(transA), cbool(transB), C.blasint(m), C.blasint(n), C.blasint(k),
 		C.float(alpha), (*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda),
 		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
