@@ -3,7 +3,9 @@ package segmenter
 // Gemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices (see
 // blas.Impl), split across the Engine's threads: by rows of C when C is
 // tall, otherwise by the inner dimension k with the partial products summed
-// in worker order (the weight gradients, k = tokens), otherwise by columns.
+// in worker order, otherwise by columns. The weight gradients (A
+// transposed, k = tokens) are split by k even when C has many rows: each
+// part then reads half of both operands instead of all of B.
 func Gemm[T Float](e *Engine, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	const minRows = 64          // rows of C per part
 	const minInner = 1024       // k per part when splitting k
@@ -12,7 +14,7 @@ func Gemm[T Float](e *Engine, transA, transB bool, m, n, k int, alpha T, a []T, 
 	switch {
 	case p == 1 || m*n*k < serialFLOPs:
 		gemm1(e, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	case m >= p*minRows:
+	case m >= p*minRows && !(transA && k >= p*minInner):
 		e.For(m, minRows, func(_, lo, hi int) {
 			ao := lo * lda
 			if transA {
@@ -73,6 +75,18 @@ func gemm1[T Float](e *Engine, transA, transB bool, m, n, k int, alpha T, a []T,
 // and Y [n×out] (row stride ldy); b may be nil. With accumulate, Y += X·Wᵀ
 // + b instead.
 func Linear[T Float](e *Engine, n, in, out int, x []T, ldx int, w, b []T, y []T, ldy int, accumulate bool) {
+	linear(e, n, in, out, x, ldx, w, true, b, y, ldy, accumulate)
+}
+
+// LinearT is Linear with W given as its transpose wt [in×out]. A caller
+// that applies one W to many small row blocks transposes it once
+// (Transpose) and calls LinearT: the product then reads the weights in
+// place instead of rearranging them at every call.
+func LinearT[T Float](e *Engine, n, in, out int, x []T, ldx int, wt, b []T, y []T, ldy int, accumulate bool) {
+	linear(e, n, in, out, x, ldx, wt, false, b, y, ldy, accumulate)
+}
+
+func linear[T Float](e *Engine, n, in, out int, x []T, ldx int, w []T, transW bool, b []T, y []T, ldy int, accumulate bool) {
 	var beta T
 	switch {
 	case accumulate:
@@ -86,7 +100,26 @@ func Linear[T Float](e *Engine, n, in, out int, x []T, ldx int, w, b []T, y []T,
 		FillRows(e, n, out, y, ldy, b)
 		beta = 1
 	}
-	Gemm(e, false, true, n, out, in, 1, x, ldx, w, in, beta, y, ldy)
+	ldw := out
+	if transW {
+		ldw = in
+	}
+	Gemm(e, false, transW, n, out, in, 1, x, ldx, w, ldw, beta, y, ldy)
+}
+
+// Transpose sets dst [cols×rows] to the transpose of src [rows×cols].
+func Transpose[T Float](rows, cols int, src, dst []T) {
+	const tile = 16
+	for i0 := 0; i0 < rows; i0 += tile {
+		for j0 := 0; j0 < cols; j0 += tile {
+			for i := i0; i < min(i0+tile, rows); i++ {
+				row := src[i*cols : (i+1)*cols]
+				for j := j0; j < min(j0+tile, cols); j++ {
+					dst[j*rows+i] = row[j]
+				}
+			}
+		}
+	}
 }
 
 // LinearBackward is the backward pass of Linear: dW += dYᵀ·X, db += the

@@ -57,6 +57,9 @@ type net[T segmenter.Float] struct {
 	small, large branchBufs[T]
 
 	wcomb   []T // the classifier's large half times the up-sampling, per sub-pixel [4][C][D]
+	wqkT    []T // the block being run's [Wq|Wk]ᵀ [D][2D], W1ᵀ [D][4D] and W2ᵀ [4D][D],
+	w1T     []T // for the fused passes' many row-sized products (segmenter.LinearT)
+	w2T     []T
 	dwcomb  []T // its gradient
 	logits  []T // O [n][C]; after the loss, the intra BatchNorm's x̂ of O
 	dLogits []T // [n][C]
@@ -128,6 +131,7 @@ func newNet[T segmenter.Float](cfg Config) *net[T] {
 	nt.small = nt.newBranch(nt.s, 1, cfg.SmallBlocks)
 	nt.large = nt.newBranch(sl, 2, cfg.LargeBlocks)
 	nt.wcomb, nt.dwcomb = make([]T, 4*nt.c*d), make([]T, 4*nt.c*d)
+	nt.wqkT, nt.w1T, nt.w2T = make([]T, 2*d*d), make([]T, d*nt.hid), make([]T, nt.hid*d)
 	nt.logits = make([]T, n*nt.c)
 	nt.dLogits = make([]T, n*nt.c)
 	nt.labels = make([]int32, n)
@@ -269,6 +273,9 @@ func (nt *net[T]) forwardBranch(b *branchBufs[T], p *branchParams[T]) {
 func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParams[T], x []T) {
 	e, d, n, side, hid := nt.e, nt.d, b.n, b.side, nt.hid
 	m := nt.sd[3]
+	segmenter.Transpose(2*d, d, p.wqkv[:2*d*d], nt.wqkT)
+	segmenter.Transpose(hid, d, p.w1, nt.w1T)
+	segmenter.Transpose(d, hid, p.w2, nt.w2T)
 
 	// (1) Y = LN(X), kept; [Q|K] = Y·[Wq|Wk]ᵀ + b; Q̂ = soft-max of Q over
 	// channels, in place; K's per-column maximum and exp-sum.
@@ -282,7 +289,7 @@ func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParam
 			for i := range r {
 				copy(qkv[i*3*d+2*d:(i+1)*3*d], ws.y[i*d:(i+1)*d])
 			}
-			segmenter.Linear(ew, r, d, 2*d, ws.y, d, p.wqkv[:2*d*d], p.bqkv[:2*d], qkv, 3*d, false)
+			segmenter.LinearT(ew, r, d, 2*d, ws.y, d, nt.wqkT, p.bqkv[:2*d], qkv, 3*d, false)
 			segmenter.SoftmaxRows(ew, r, d, qkv, 3*d, qkv, 3*d)
 			ws.kStats.Add(r, qkv[d:], 3*d)
 		}
@@ -332,7 +339,7 @@ func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParam
 		segmenter.AddRows(ew, side, d, t, x[tok*d:(tok+side)*d], p.bo)
 		segmenter.Gemm(ew, false, false, side, d, d, 1, bl.qkv[tok*3*d:], 3*d, gw, d, 1, t, d)
 		segmenter.LayerNorm(ew, side, d, t, p.ln2G, p.ln2B, normEps, ws.u, mean, rstd)
-		segmenter.Linear(ew, side, d, hid, ws.u, d, p.w1, p.b1, h1, hid, false)
+		segmenter.LinearT(ew, side, d, hid, ws.u, d, nt.w1T, p.b1, h1, hid, false)
 	}
 	own := func(r int) (t, mean, rstd, h1 []T) {
 		tok := r * side
@@ -364,7 +371,7 @@ func (nt *net[T]) forwardBlock(b *branchBufs[T], bl *blockBufs[T], p *blockParam
 			segmenter.MixFFNHiddenRow(dwk, side, [3][]T{above, cur, below}, p.ln4G, p.ln4B, normEps, ws.a, bl.ln4Mean[tok:tok+side], bl.ln4Rstd[tok:tok+side])
 			mr := m[tok*d : (tok+side)*d]
 			segmenter.AddRows(ew, side, d, mr, bl.t[tok*d:(tok+side)*d], p.b2)
-			segmenter.Linear(ew, side, hid, d, ws.a, hid, p.w2, nil, mr, d, true)
+			segmenter.LinearT(ew, side, hid, d, ws.a, hid, nt.w2T, nil, mr, d, true)
 			segmenter.ColSums64(ew, side, d, mr, d, ws.sum)
 			above, cur = cur, below
 		}
