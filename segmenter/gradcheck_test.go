@@ -308,9 +308,10 @@ func TestGradLosses(t *testing.T) {
 
 func TestGemmPartitions(t *testing.T) {
 	// Each way Gemm splits its work (rows, inner dimension, columns, serial)
-	// against the unsplit product, for both transposes of A.
+	// against the unsplit product, for both transposes of A ({300, 20,
+	// 5000} splits by rows, or by k when A is transposed).
 	r := rand.New(rand.NewPCG(11, 11))
-	for _, s := range [][3]int{{4096, 8, 40}, {40, 30, 5000}, {20, 500, 300}, {5, 5, 5}} {
+	for _, s := range [][3]int{{4096, 8, 40}, {40, 30, 5000}, {300, 20, 5000}, {20, 500, 300}, {5, 5, 5}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, ta := range []bool{false, true} {
 			a, b := randVec(r, m*k, 1), randVec(r, k*n, 1)
@@ -331,6 +332,37 @@ func TestGemmPartitions(t *testing.T) {
 					if math.Abs(got[i]-want2[i]) > 1e-10*float64(k) {
 						t.Fatalf("%v ta=%v threads=%d: C[%d] = %g, want %g", s, ta, th, i, got[i], want2[i])
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestLinearT: LinearT on Transpose(W) is Linear on W, with and without
+// bias and accumulation, in float32 through the default BLAS.
+func TestLinearT(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	e := NewEngine(2, nil)
+	const n, in, out = 300, 37, 70
+	x, w, b := to32(randVec(r, n*in, 1)), to32(randVec(r, out*in, 1)), to32(randVec(r, out, 1))
+	wt := make([]float32, in*out)
+	Transpose(out, in, w, wt)
+	for i := range out {
+		for j := range in {
+			if wt[j*out+i] != w[i*in+j] {
+				t.Fatalf("Transpose: wt[%d][%d] = %g, want %g", j, i, wt[j*out+i], w[i*in+j])
+			}
+		}
+	}
+	for _, bias := range [][]float32{nil, b} {
+		for _, acc := range []bool{false, true} {
+			y0 := to32(randVec(r, n*out, 1))
+			want, got := append([]float32(nil), y0...), append([]float32(nil), y0...)
+			Linear(e, n, in, out, x, in, w, bias, want, out, acc)
+			LinearT(e, n, in, out, x, in, wt, bias, got, out, acc)
+			for i := range got {
+				if d := math.Abs(float64(got[i] - want[i])); d > 1e-5 {
+					t.Fatalf("bias=%v acc=%v: y[%d] = %g, Linear gives %g", bias != nil, acc, i, got[i], want[i])
 				}
 			}
 		}
