@@ -28,6 +28,10 @@ type Impl interface {
 // cgo and without the purego tag, otherwise the pure-Go GEMM.
 func Default() Impl { return defaultImpl }
 
+// OpenBLAS returns OpenBLAS on its own, without the AVX-512 kernels that
+// the default adds, for comparisons; nil in builds without cgo.
+func OpenBLAS() Impl { return openBLASAlone }
+
 // PureGo returns the pure-Go implementation, available in every build.
 func PureGo() Impl { return pureGo{} }
 

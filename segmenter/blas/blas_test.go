@@ -135,10 +135,20 @@ func TestGemmAgainstNaive(t *testing.T) {
 	}
 }
 
-// TestImplementationsAgree checks the default (OpenBLAS under cgo) and the
-// pure-Go GEMM against each other on the model's shapes, scaled down.
+// TestImplementationsAgree checks the default (OpenBLAS and the AVX-512
+// kernels under cgo), OpenBLAS alone and the pure-Go GEMM against each
+// other on the model's shapes, scaled down.
 func TestImplementationsAgree(t *testing.T) {
-	d, p := Default(), PureGo()
+	for _, d := range []Impl{Default(), OpenBLAS()} {
+		if d != nil {
+			checkAgree(t, d, PureGo())
+		}
+	}
+}
+
+// checkAgree compares two implementations on the model's shapes, scaled
+// down.
+func checkAgree(t *testing.T, d, p Impl) {
 	if d.Name() == p.Name() {
 		t.Logf("default is %s: comparing it with itself and the naive loop only", d.Name())
 	}

@@ -2,4 +2,7 @@
 
 package blas
 
-var defaultImpl Impl = pureGo{}
+var (
+	defaultImpl   Impl = pureGo{}
+	openBLASAlone Impl // no OpenBLAS without cgo
+)

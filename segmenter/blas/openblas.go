@@ -50,7 +50,10 @@ import (
 	"github.com/mmcseg/mmcseg/segmenter/blas/internal/avx512"
 )
 
-var defaultImpl Impl = openBLAS{}
+var (
+	defaultImpl   Impl = openBLAS{}
+	openBLASAlone Impl = openBLASOnly{}
+)
 
 func init() {
 	// Callers own the parallelism (see the package comment): OpenBLAS must
