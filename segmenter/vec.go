@@ -342,12 +342,37 @@ func expT[T Float](x T) T {
 	return T(math.Exp(float64(x)))
 }
 
+// expTail reports whether the last n elements (fewer than 8) after the
+// AVX kernels' share go through those kernels too, by way of 8-element
+// buffers filled with pad (tail8) whose results are dropped: a scalar exp
+// costs as much as a vector one.
+func expTail[T Float](n int) bool { return n > 0 && is32[T]() && useAVX }
+
+// tail8 returns an 8-element buffer holding x (fewer than 8 elements of
+// float32) followed by pad.
+func tail8[T Float](x []T, pad float32) [8]float32 {
+	var b [8]float32
+	for i := range b {
+		b[i] = pad
+	}
+	copy(b[:], unsafe.Slice(p32(x), len(x)))
+	return b
+}
+
 // vExpShift sets x = e^(x − m) and returns Σ x.
 func vExpShift[T Float](x []T, m T) float64 {
 	var s float64
 	if k := simd[T](len(x)); k > 0 {
 		s = float64(expShiftAVX(p32(x), k, float32(m), simdConst))
 		x = x[k:]
+	}
+	if expTail[T](len(x)) {
+		// Padding m − 100 adds 8·e^−87 at most (the kernel's floor) to a
+		// sum that is at least 1 wherever m is x's maximum.
+		b := tail8(x, float32(m)-100)
+		s += float64(expShiftAVX(&b[0], 8, float32(m), simdConst))
+		copy(unsafe.Slice(p32(x), len(x)), b[:len(x)])
+		return s
 	}
 	for i, v := range x {
 		e := expT(v - m)
@@ -365,6 +390,14 @@ func vExpSubVec[T Float](y, x, m, acc []T) {
 		expSubVecAVX(p32(y), p32(x), p32(m), p32(acc), k, simdConst)
 		y, x, m, acc = y[k:], x[k:], m[k:], acc[k:]
 	}
+	if expTail[T](len(y)) {
+		var yb [8]float32
+		xb, mb, ab := tail8(x, 0), tail8(m, 0), tail8(acc, 0)
+		expSubVecAVX(&yb[0], &xb[0], &mb[0], &ab[0], 8, simdConst)
+		copy(unsafe.Slice(p32(y), len(y)), yb[:len(y)])
+		copy(unsafe.Slice(p32(acc), len(acc)), ab[:len(acc)])
+		return
+	}
 	for j, v := range x {
 		e := expT(v - m[j])
 		y[j] = e
@@ -379,6 +412,13 @@ func vExpSubMul[T Float](y, x, m, s []T) {
 	if k := simd[T](n); k > 0 {
 		expSubMulAVX(p32(y), p32(x), p32(m), p32(s), k, simdConst)
 		y, x, m, s = y[k:], x[k:], m[k:], s[k:]
+	}
+	if expTail[T](len(y)) {
+		var yb [8]float32
+		xb, mb, sb := tail8(x, 0), tail8(m, 0), tail8(s, 0)
+		expSubMulAVX(&yb[0], &xb[0], &mb[0], &sb[0], 8, simdConst)
+		copy(unsafe.Slice(p32(y), len(y)), yb[:len(y)])
+		return
 	}
 	for j, v := range x {
 		y[j] = expT(v-m[j]) * s[j]
