@@ -34,18 +34,21 @@
 // Cost: one step is ≈ 169 GFLOP at the defaults as method doc §8 counts it
 // for the reference with fc1 once (StepFLOPs; the benchmark's GFLOP/s uses
 // that count); with the reassociations this port does ≈ 145. Almost all of
-// it is matrix products (segmenter.Gemm on OpenBLAS). Memory is about
-// 1.3 GB at S = 257, allocated by New: per transformer block only the
-// soft-maxed Q̂ and K̂, the LayerNorm output Y, the residual T, fc1's output
-// H1 and the post-block BatchNorm's x̂ are kept for the backward pass; the
-// block input, the second LayerNorm's output, S = DWConv(H1) + H1 and the
-// GELU output are recomputed there from them, and the gradient buffers are
-// shared by all blocks of both branches.
+// it is matrix products (segmenter.Gemm: on CPUs with AVX-512 the
+// token-sized ones run on mmcseg's own kernels, the rest on OpenBLAS; see
+// package blas). Memory is about 1.3 GB at S = 257, allocated by New: per
+// transformer block only the soft-maxed Q̂ and K̂, the LayerNorm output Y,
+// the residual T, fc1's output H1 and the post-block BatchNorm's x̂ are kept
+// for the backward pass; the block input, the second LayerNorm's output,
+// S = DWConv(H1) + H1 and the GELU output are recomputed there from them,
+// and the gradient buffers are shared by all blocks of both branches.
 //
-// A Model's threads spend most of a step inside OpenBLAS, that is in cgo
-// calls, during which the Go runtime's monitor takes their Ps back every
-// 20 µs when no P is idle. A process that runs a Model on all its Ps should
-// give the runtime one more (GOMAXPROCS = Threads + 1): the model still
-// computes on Threads goroutines, and the thousands of preemptions a step
-// stop. The plugin and the benchmarks do so.
+// Without AVX-512 a Model's threads spend most of a step inside OpenBLAS,
+// that is in cgo calls, during which the Go runtime's monitor takes their
+// Ps back every 20 µs when no P is idle. A process that runs a Model on all
+// its Ps should give the runtime one more (GOMAXPROCS = Threads + 1): the
+// model still computes on Threads goroutines, and the thousands of
+// preemptions a step stop. The plugin and the benchmarks do so (with the
+// AVX-512 kernels, which are Go assembly, fewer calls remain in cgo and
+// the spare P matters less).
 package mmcformer
