@@ -87,13 +87,8 @@ func (openBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float
 		return
 	}
 	if alpha == 1 && (beta == 0 || beta == 1) && avx512.Suits(transA, transB, m, n, k) {
-		// The AVX-512 kernels compute all of C, or its rows down to a
-		// multiple of six (A not transposed); OpenBLAS the rest.
-		done := avx512.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
-		if m -= done; m == 0 {
-			return
-		}
-		a, c = a[done*lda:], c[done*ldc:]
+		avx512.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
+		return
 	}
 	sgemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

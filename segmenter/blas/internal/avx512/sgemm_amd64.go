@@ -61,18 +61,13 @@ func Suits(transA, transB bool, m, n, k int) bool {
 }
 
 // Sgemm sets C = op(A)·op(B), or adds it to C with acc, for row-major
-// matrices as blas.Impl describes them, and returns how many of C's rows it
-// computed: all of them when transA, otherwise the first 6·⌊m/6⌋ (the
-// caller computes the rest). transA and transB must not both be set, and
-// the slices must hold the shapes (blas checks them before calling).
-func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) int {
+// matrices as blas.Impl describes them. transA and transB must not both be
+// set, and the slices must hold the shapes (blas checks them before
+// calling).
+func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
 	if transA {
 		sgemmTN(m, n, k, a, lda, b, ldb, acc, c, ldc)
-		return m
-	}
-	m6 := m / 6 * 6
-	if m6 == 0 || k == 0 {
-		return 0
+		return
 	}
 	pool := packs.Get().(*[]float32)
 	defer packs.Put(pool)
@@ -80,17 +75,45 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 	if packed {
 		b = pack(pool, transB, n, k, b, ldb)
 	}
+	panel := func(p0 int) (*float32, int) {
+		if packed {
+			return &b[p0*k], 64
+		}
+		return &b[p0], ldb
+	}
+	m6, rest := m/6*6, m%6
 	for r0 := 0; r0 < m6; r0 += blockRows {
 		blocks := min(blockRows, m6-r0) / 6
 		for p0 := 0; p0 < n; p0 += 64 {
-			bp, ld := &b[p0], ldb
-			if packed {
-				bp, ld = &b[p0*k], 64
-			}
+			bp, ld := panel(p0)
 			kernel(min(64, n-p0), k, blocks, &a[r0*lda], lda, 1, 6*lda, bp, ld, &c[r0*ldc+p0], ldc, acc)
 		}
 	}
-	return m6
+	if rest > 0 {
+		// The last rows through a zero-padded six-row strip and tile (a
+		// call into OpenBLAS for them would copy all of B again).
+		tp := packs.Get().(*[]float32)
+		defer packs.Put(tp)
+		if cap(*tp) < 6*k+6*n {
+			*tp = make([]float32, 6*k+6*n)
+		}
+		strip, tile := (*tp)[:6*k], (*tp)[6*k:6*k+6*n]
+		clear(strip[rest*k:])
+		clear(tile)
+		for i := range rest {
+			copy(strip[i*k:(i+1)*k], a[(m6+i)*lda:])
+			if acc {
+				copy(tile[i*n:(i+1)*n], c[(m6+i)*ldc:])
+			}
+		}
+		for p0 := 0; p0 < n; p0 += 64 {
+			bp, ld := panel(p0)
+			kernel(min(64, n-p0), k, 1, &strip[0], k, 1, 0, bp, ld, &tile[p0], n, true)
+		}
+		for i := range rest {
+			copy(c[(m6+i)*ldc:(m6+i)*ldc+n], tile[i*n:(i+1)*n])
+		}
+	}
 }
 
 // sgemmTN sets or adds C = Aᵀ·B for A [k×m], chunkK rows of A and B at a

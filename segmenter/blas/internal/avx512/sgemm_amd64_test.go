@@ -19,10 +19,9 @@ func (s shape) String() string {
 }
 
 // TestSgemmAgainstFloat64 checks every path (B read in place, B packed,
-// B transposed, A transposed with and without leftover columns; panels of
-// one to four vectors, full and masked) against a float64 triple loop, with
-// and without acc, and that nothing outside C's rows and columns (and, for
-// the untransposed products, no row past those reported) is written.
+// B transposed, A transposed; leftover rows or columns of A; panels of one
+// to four vectors, full and masked) against a float64 triple loop, with and
+// without acc, and that nothing between C's rows is written.
 func TestSgemmAgainstFloat64(t *testing.T) {
 	if !hasAVX512 {
 		t.Skip("no AVX-512F on this CPU")
@@ -63,14 +62,11 @@ func TestSgemmAgainstFloat64(t *testing.T) {
 				}
 			}
 			before := append([]float32(nil), c...)
-			done := Sgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, b, ldb, acc, c, ldc)
-			if want := s.m / 6 * 6; s.transA && done != s.m || !s.transA && done != want {
-				t.Fatalf("%v: computed %d rows", s, done)
-			}
+			Sgemm(s.transA, s.transB, s.m, s.n, s.k, a, lda, b, ldb, acc, c, ldc)
 			for i := range s.m {
 				for j := range ldc {
 					got := c[i*ldc+j]
-					if i >= done || j >= s.n {
+					if j >= s.n {
 						if math.Float32bits(got) != math.Float32bits(before[i*ldc+j]) {
 							t.Fatalf("%v acc=%v: wrote C[%d,%d] outside the product", s, acc, i, j)
 						}

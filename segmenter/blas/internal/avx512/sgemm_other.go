@@ -6,7 +6,7 @@ package avx512
 func Suits(transA, transB bool, m, n, k int) bool { return false }
 
 // Sgemm is never called where Suits is false.
-func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) int {
+func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int) {
 	panic("avx512: Sgemm called where Suits is false")
 }
 
