@@ -15,18 +15,19 @@ import (
 	"runtime"
 
 	"github.com/mmcseg/mmcseg/sdk"
+	"github.com/mmcseg/mmcseg/segmenter/mmcformer"
 )
 
 func main() {
-	// The model's threads spend most of a step inside OpenBLAS (cgo)
-	// calls. While every P is in such a call the runtime's monitor takes
-	// the Ps back at each of its 20 µs ticks and wakes threads that find
-	// nothing to run: about 10 000 preemptions of the model's threads a
-	// step at S = 257 on 2 CPUs. One P more than the host allows (the host
-	// sets GOMAXPROCS to the threads of a job) leaves an idle P, which stops
-	// that: 5 000 a step, and steps 1–5 % faster in 7 of 8 interleaved
-	// comparisons. The model computes on its own Threads goroutines only,
-	// so no more work runs at once than before.
-	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	// Where the model's products run in OpenBLAS (cgo), one P more than
+	// the host allows (the host sets GOMAXPROCS to the threads of a job)
+	// stops the runtime's monitor from taking the Ps back at each of its
+	// 20 µs ticks: steps 1–5 % faster. Where they run on the AVX-512
+	// kernels the spare P only spins next to the model's threads. The
+	// model computes on its own Threads goroutines either way, so no more
+	// work runs at once (see package mmcformer).
+	if mmcformer.SpareP() {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	}
 	sdk.Serve(&plugin{})
 }

@@ -28,6 +28,13 @@ type Impl interface {
 // cgo and without the purego tag, otherwise the pure-Go GEMM.
 func Default() Impl { return defaultImpl }
 
+// TokenProductsInCgo reports whether the default implementation computes
+// the model's token-sized float32 products in cgo calls: true with OpenBLAS
+// alone, false where the AVX-512 kernels take them (Go assembly) or in the
+// pure-Go build. Callers that tune the Go scheduler for long cgo calls (see
+// package mmcformer) ask this.
+func TokenProductsInCgo() bool { return tokenProductsInCgo() }
+
 // OpenBLAS returns OpenBLAS on its own, without the AVX-512 kernels that
 // the default adds, for comparisons; nil in builds without cgo.
 func OpenBLAS() Impl { return openBLASAlone }

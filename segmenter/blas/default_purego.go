@@ -6,3 +6,5 @@ var (
 	defaultImpl   Impl = pureGo{}
 	openBLASAlone Impl // no OpenBLAS without cgo
 )
+
+func tokenProductsInCgo() bool { return false }

@@ -93,6 +93,8 @@ func (openBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float
 	sgemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+func tokenProductsInCgo() bool { return !avx512.Available() }
+
 // openBLASOnly is the default implementation without the AVX-512 kernels,
 // for the tests and benchmarks that compare the two.
 type openBLASOnly struct{ openBLAS }

@@ -49,3 +49,20 @@ func BenchmarkSgemmKernels(b *testing.B) {
 		}
 	}
 }
+
+// TestTokenProductsInCgo: the answer follows the default implementation's
+// kernels, as its name reports them.
+func TestTokenProductsInCgo(t *testing.T) {
+	switch name := Default().Name(); name {
+	case "openblas+avx512":
+		if TokenProductsInCgo() {
+			t.Errorf("%s: TokenProductsInCgo() = true, want false", name)
+		}
+	case "openblas":
+		if !TokenProductsInCgo() {
+			t.Errorf("%s: TokenProductsInCgo() = false, want true", name)
+		}
+	default:
+		t.Fatalf("unexpected default implementation %q in a cgo build", name)
+	}
+}

@@ -35,9 +35,11 @@ func BenchmarkStep129(b *testing.B) {
 }
 
 func benchStep(b *testing.B, cfg Config) {
-	// One spare P, as the plugin runs the model (see package doc); the
+	// The Ps the plugin runs the model with (see the package doc); the
 	// SGEMM reference runs under the same setting.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1))
+	if SpareP() {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1))
+	}
 	m, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)

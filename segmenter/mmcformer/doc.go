@@ -46,9 +46,10 @@
 // Without AVX-512 a Model's threads spend most of a step inside OpenBLAS,
 // that is in cgo calls, during which the Go runtime's monitor takes their
 // Ps back every 20 µs when no P is idle. A process that runs a Model on all
-// its Ps should give the runtime one more (GOMAXPROCS = Threads + 1): the
-// model still computes on Threads goroutines, and the thousands of
-// preemptions a step stop. The plugin and the benchmarks do so (with the
-// AVX-512 kernels, which are Go assembly, fewer calls remain in cgo and
-// the spare P matters less).
+// its Ps should then give the runtime one more (GOMAXPROCS = Threads + 1):
+// the model still computes on Threads goroutines, and the thousands of
+// preemptions a step stop (steps 1–5 % faster). With the AVX-512 kernels,
+// which are Go assembly, the spare P only spins looking for work next to
+// the model's threads (steps 3.5 % slower). SpareP says which applies; the
+// plugin and the benchmarks follow it.
 package mmcformer

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mmcseg/mmcseg/segmenter"
+	"github.com/mmcseg/mmcseg/segmenter/blas"
 )
 
 // Image is one 2-D image to segment.
@@ -216,3 +217,7 @@ func (m *Model) upsampleArgmax(w, h int, out []uint8) {
 		}
 	})
 }
+
+// SpareP reports whether a process that runs Models on all its Ps should
+// give the Go runtime one P more than it has (see the package doc).
+func SpareP() bool { return blas.TokenProductsInCgo() }

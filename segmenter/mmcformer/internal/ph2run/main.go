@@ -31,8 +31,10 @@ import (
 )
 
 func main() {
-	// One spare P, as the plugin runs the model (see package doc).
-	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	// The Ps the plugin runs the model with (see the package doc).
+	if mmcformer.SpareP() {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	}
 	cfg := mmcformer.DefaultConfig()
 	data := flag.String("data", filepath.Join(shareddata.Dir(), "ph2"), "PH2 folder (images/NAME.jpg, masks/NAME.png)")
 	names := flag.String("images", "IMD004", "comma-separated image names")
