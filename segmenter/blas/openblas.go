@@ -78,19 +78,7 @@ func cbool(t bool) C.int {
 }
 
 func (openBLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkGemm(transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
-	if alpha == 1 && (beta == 0 || beta == 1) && avx512.Suits(transA, transB, m, n, k) {
-		avx512.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
-		return
-	}
-	sgemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func tokenProductsInCgo() bool { return !avx512.Available() }
@@ -102,6 +90,12 @@ type openBLASOnly struct{ openBLAS }
 func (openBLASOnly) Name() string { return "openblas" }
 
 func (openBLASOnly) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemm is Sgemm on OpenBLAS, with the AVX-512 kernels taking the
+// products they suit when kernels is set.
+func sgemm(kernels, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, lda, ldb, ldc, len(a), len(b), len(c))
 	if m == 0 || n == 0 {
 		return
@@ -110,10 +104,10 @@ func (openBLASOnly) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []f
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	sgemmOpenBLAS(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}
-
-func sgemmOpenBLAS(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if kernels && alpha == 1 && (beta == 0 || beta == 1) && avx512.Suits(transA, transB, m, n, k) {
+		avx512.Sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
+		return
+	}
 	C.mmcseg_sgemm(cbool(transA), cbool(transB), C.blasint(m), C.blasint(n), C.blasint(k),
 		C.float(alpha), (*C.float)(unsafe.Pointer(&a[0])), C.blasint(lda),
 		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
