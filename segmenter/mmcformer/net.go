@@ -156,6 +156,19 @@ func newNet[T segmenter.Float](cfg Config) *net[T] {
 		nt.sh[i] = make([]T, max(n*wide, 4*nt.nl*nt.c))
 	}
 	nt.colS = make([]T, 2*d)
+	// The large buffers, before their first use (advice only: an error
+	// changes nothing but the speed).
+	big := [][]T{nt.logits, nt.dLogits, nt.patches, nt.dFl, nt.sd[0], nt.sd[1], nt.sd[2], nt.sd[3],
+		nt.sh[0], nt.sh[1], nt.grad, nt.flat, nt.mom}
+	for _, b := range []*branchBufs[T]{&nt.small, &nt.large} {
+		big = append(big, b.col, b.embXhat)
+		for _, bl := range b.blocks {
+			big = append(big, bl.qkv, bl.t, bl.h1, bl.xhat)
+		}
+	}
+	for _, x := range big {
+		_ = hugePages(x)
+	}
 	nt.ws = make([]workerBufs[T], nt.e.Threads())
 	for w := range nt.ws {
 		ws := &nt.ws[w]
