@@ -670,6 +670,60 @@ mudone:
 	VZEROUPPER
 	RET
 
+// The depth-wise kernels below keep the nine tap pointers in R8 … R13,
+// BX, DX and SI, the packed weights (or accumulators) in CX and the output
+// (or gradient) in DI, and step them all by one 8-channel chunk.
+
+// DWTAPS loads the nine tap pointers from the array at AX.
+#define DWTAPS \
+	MOVQ 0(AX), R8; \
+	MOVQ 8(AX), R9; \
+	MOVQ 16(AX), R10; \
+	MOVQ 24(AX), R11; \
+	MOVQ 32(AX), R12; \
+	MOVQ 40(AX), R13; \
+	MOVQ 48(AX), BX; \
+	MOVQ 56(AX), DX; \
+	MOVQ 64(AX), SI
+
+// DWNEXT moves every pointer on by one chunk.
+#define DWNEXT \
+	ADDQ $320, CX; \
+	ADDQ $32, DI; \
+	ADDQ $32, R8; \
+	ADDQ $32, R9; \
+	ADDQ $32, R10; \
+	ADDQ $32, R11; \
+	ADDQ $32, R12; \
+	ADDQ $32, R13; \
+	ADDQ $32, BX; \
+	ADDQ $32, DX; \
+	ADDQ $32, SI
+
+// TAP3 adds the packed weight at OFF(CX) times the taps at R, R+c
+// and R+2c (AX = 4c) to the three pixels' accumulators A, B and C.
+#define TAP3(OFF, R, A, B, C) \
+	VMOVUPS     OFF(CX), Y14; \
+	VFMADD231PS (R), Y14, A; \
+	VFMADD231PS (R)(AX*1), Y14, B; \
+	VFMADD231PS (R)(AX*2), Y14, C
+
+// GTAP1 adds the gradient Y0 times the tap at R to the accumulator at
+// OFF(CX), through T.
+#define GTAP1(OFF, R, T) \
+	VMOVUPS     OFF(CX), T; \
+	VFMADD231PS (R), Y0, T; \
+	VMOVUPS     T, OFF(CX)
+
+// GTAP3 is GTAP1 for three pixels: gradients Y0, Y1, Y2 and the taps at
+// R, R+c and R+2c (AX = 4c).
+#define GTAP3(OFF, R, T) \
+	VMOVUPS     OFF(CX), T; \
+	VFMADD231PS (R), Y0, T; \
+	VFMADD231PS (R)(AX*1), Y1, T; \
+	VFMADD231PS (R)(AX*2), Y2, T; \
+	VMOVUPS     T, OFF(CX)
+
 // func dwPixelAVX(o *float32, taps *[9]*float32, wp *float32, c int)
 // One pixel of a depth-wise 3×3 convolution over c channels (c a multiple
 // of 8): o = wp.bias + Σ_t wp.w[t]⊙taps[t], with the weights packed per
@@ -678,15 +732,7 @@ mudone:
 TEXT ·dwPixelAVX(SB), NOSPLIT, $0-32
 	MOVQ o+0(FP), DI
 	MOVQ taps+8(FP), AX
-	MOVQ 0(AX), R8
-	MOVQ 8(AX), R9
-	MOVQ 16(AX), R10
-	MOVQ 24(AX), R11
-	MOVQ 32(AX), R12
-	MOVQ 40(AX), R13
-	MOVQ 48(AX), BX
-	MOVQ 56(AX), DX
-	MOVQ 64(AX), SI
+	DWTAPS
 	MOVQ wp+16(FP), CX
 	MOVQ c+24(FP), AX
 	SHRQ $3, AX
@@ -714,17 +760,7 @@ dploop:
 	VADDPS      Y1, Y0, Y0
 	VADDPS      Y2, Y0, Y0
 	VMOVUPS     Y0, (DI)
-	ADDQ        $320, CX
-	ADDQ        $32, DI
-	ADDQ        $32, R8
-	ADDQ        $32, R9
-	ADDQ        $32, R10
-	ADDQ        $32, R11
-	ADDQ        $32, R12
-	ADDQ        $32, R13
-	ADDQ        $32, BX
-	ADDQ        $32, DX
-	ADDQ        $32, SI
+	DWNEXT
 	DECQ        AX
 	JNZ         dploop
 dpdone:
@@ -739,15 +775,7 @@ dpdone:
 TEXT ·dwPixel3AVX(SB), NOSPLIT, $8-32
 	MOVQ o+0(FP), DI
 	MOVQ taps+8(FP), AX
-	MOVQ 0(AX), R8
-	MOVQ 8(AX), R9
-	MOVQ 16(AX), R10
-	MOVQ 24(AX), R11
-	MOVQ 32(AX), R12
-	MOVQ 40(AX), R13
-	MOVQ 48(AX), BX
-	MOVQ 56(AX), DX
-	MOVQ 64(AX), SI
+	DWTAPS
 	MOVQ wp+16(FP), CX
 	MOVQ c+24(FP), AX
 	SHRQ $3, AX
@@ -772,30 +800,12 @@ dp3loop:
 	VFMADD231PS (R10)(AX*1), Y14, Y3
 	VMOVAPS     Y9, Y6
 	VFMADD231PS (R10)(AX*2), Y14, Y6
-	VMOVUPS     128(CX), Y14
-	VFMADD231PS (R11), Y14, Y1
-	VFMADD231PS (R11)(AX*1), Y14, Y4
-	VFMADD231PS (R11)(AX*2), Y14, Y7
-	VMOVUPS     160(CX), Y14
-	VFMADD231PS (R12), Y14, Y2
-	VFMADD231PS (R12)(AX*1), Y14, Y5
-	VFMADD231PS (R12)(AX*2), Y14, Y8
-	VMOVUPS     192(CX), Y14
-	VFMADD231PS (R13), Y14, Y0
-	VFMADD231PS (R13)(AX*1), Y14, Y3
-	VFMADD231PS (R13)(AX*2), Y14, Y6
-	VMOVUPS     224(CX), Y14
-	VFMADD231PS (BX), Y14, Y1
-	VFMADD231PS (BX)(AX*1), Y14, Y4
-	VFMADD231PS (BX)(AX*2), Y14, Y7
-	VMOVUPS     256(CX), Y14
-	VFMADD231PS (DX), Y14, Y2
-	VFMADD231PS (DX)(AX*1), Y14, Y5
-	VFMADD231PS (DX)(AX*2), Y14, Y8
-	VMOVUPS     288(CX), Y14
-	VFMADD231PS (SI), Y14, Y0
-	VFMADD231PS (SI)(AX*1), Y14, Y3
-	VFMADD231PS (SI)(AX*2), Y14, Y6
+	TAP3(128, R11, Y1, Y4, Y7)
+	TAP3(160, R12, Y2, Y5, Y8)
+	TAP3(192, R13, Y0, Y3, Y6)
+	TAP3(224, BX, Y1, Y4, Y7)
+	TAP3(256, DX, Y2, Y5, Y8)
+	TAP3(288, SI, Y0, Y3, Y6)
 	VADDPS      Y1, Y0, Y0
 	VADDPS      Y2, Y0, Y0
 	VADDPS      Y4, Y3, Y3
@@ -805,17 +815,7 @@ dp3loop:
 	VMOVUPS     Y0, (DI)
 	VMOVUPS     Y3, (DI)(AX*1)
 	VMOVUPS     Y6, (DI)(AX*2)
-	ADDQ        $320, CX
-	ADDQ        $32, DI
-	ADDQ        $32, R8
-	ADDQ        $32, R9
-	ADDQ        $32, R10
-	ADDQ        $32, R11
-	ADDQ        $32, R12
-	ADDQ        $32, R13
-	ADDQ        $32, BX
-	ADDQ        $32, DX
-	ADDQ        $32, SI
+	DWNEXT
 	DECQ        cnt-8(SP)
 	JNZ         dp3loop
 dp3done:
@@ -830,15 +830,7 @@ TEXT ·dwGradPixelAVX(SB), NOSPLIT, $0-32
 	MOVQ acc+0(FP), CX
 	MOVQ gr+8(FP), DI
 	MOVQ taps+16(FP), AX
-	MOVQ 0(AX), R8
-	MOVQ 8(AX), R9
-	MOVQ 16(AX), R10
-	MOVQ 24(AX), R11
-	MOVQ 32(AX), R12
-	MOVQ 40(AX), R13
-	MOVQ 48(AX), BX
-	MOVQ 56(AX), DX
-	MOVQ 64(AX), SI
+	DWTAPS
 	MOVQ c+24(FP), AX
 	SHRQ $3, AX
 	JZ   dgdone
@@ -846,44 +838,16 @@ dgloop:
 	VMOVUPS     (DI), Y0
 	VADDPS      (CX), Y0, Y1
 	VMOVUPS     Y1, (CX)
-	VMOVUPS     32(CX), Y2
-	VFMADD231PS (R8), Y0, Y2
-	VMOVUPS     Y2, 32(CX)
-	VMOVUPS     64(CX), Y3
-	VFMADD231PS (R9), Y0, Y3
-	VMOVUPS     Y3, 64(CX)
-	VMOVUPS     96(CX), Y4
-	VFMADD231PS (R10), Y0, Y4
-	VMOVUPS     Y4, 96(CX)
-	VMOVUPS     128(CX), Y5
-	VFMADD231PS (R11), Y0, Y5
-	VMOVUPS     Y5, 128(CX)
-	VMOVUPS     160(CX), Y6
-	VFMADD231PS (R12), Y0, Y6
-	VMOVUPS     Y6, 160(CX)
-	VMOVUPS     192(CX), Y7
-	VFMADD231PS (R13), Y0, Y7
-	VMOVUPS     Y7, 192(CX)
-	VMOVUPS     224(CX), Y8
-	VFMADD231PS (BX), Y0, Y8
-	VMOVUPS     Y8, 224(CX)
-	VMOVUPS     256(CX), Y9
-	VFMADD231PS (DX), Y0, Y9
-	VMOVUPS     Y9, 256(CX)
-	VMOVUPS     288(CX), Y10
-	VFMADD231PS (SI), Y0, Y10
-	VMOVUPS     Y10, 288(CX)
-	ADDQ        $320, CX
-	ADDQ        $32, DI
-	ADDQ        $32, R8
-	ADDQ        $32, R9
-	ADDQ        $32, R10
-	ADDQ        $32, R11
-	ADDQ        $32, R12
-	ADDQ        $32, R13
-	ADDQ        $32, BX
-	ADDQ        $32, DX
-	ADDQ        $32, SI
+	GTAP1(32, R8, Y2)
+	GTAP1(64, R9, Y3)
+	GTAP1(96, R10, Y4)
+	GTAP1(128, R11, Y5)
+	GTAP1(160, R12, Y6)
+	GTAP1(192, R13, Y7)
+	GTAP1(224, BX, Y8)
+	GTAP1(256, DX, Y9)
+	GTAP1(288, SI, Y10)
+	DWNEXT
 	DECQ        AX
 	JNZ         dgloop
 dgdone:
@@ -899,15 +863,7 @@ TEXT ·dwGradPixel3AVX(SB), NOSPLIT, $8-32
 	MOVQ acc+0(FP), CX
 	MOVQ gr+8(FP), DI
 	MOVQ taps+16(FP), AX
-	MOVQ 0(AX), R8
-	MOVQ 8(AX), R9
-	MOVQ 16(AX), R10
-	MOVQ 24(AX), R11
-	MOVQ 32(AX), R12
-	MOVQ 40(AX), R13
-	MOVQ 48(AX), BX
-	MOVQ 56(AX), DX
-	MOVQ 64(AX), SI
+	DWTAPS
 	MOVQ c+24(FP), AX
 	SHRQ $3, AX
 	JZ   dg3done
@@ -922,62 +878,16 @@ dg3loop:
 	VADDPS      Y1, Y3, Y3
 	VADDPS      Y2, Y3, Y3
 	VMOVUPS     Y3, (CX)
-	VMOVUPS     32(CX), Y4
-	VFMADD231PS (R8), Y0, Y4
-	VFMADD231PS (R8)(AX*1), Y1, Y4
-	VFMADD231PS (R8)(AX*2), Y2, Y4
-	VMOVUPS     Y4, 32(CX)
-	VMOVUPS     64(CX), Y5
-	VFMADD231PS (R9), Y0, Y5
-	VFMADD231PS (R9)(AX*1), Y1, Y5
-	VFMADD231PS (R9)(AX*2), Y2, Y5
-	VMOVUPS     Y5, 64(CX)
-	VMOVUPS     96(CX), Y4
-	VFMADD231PS (R10), Y0, Y4
-	VFMADD231PS (R10)(AX*1), Y1, Y4
-	VFMADD231PS (R10)(AX*2), Y2, Y4
-	VMOVUPS     Y4, 96(CX)
-	VMOVUPS     128(CX), Y5
-	VFMADD231PS (R11), Y0, Y5
-	VFMADD231PS (R11)(AX*1), Y1, Y5
-	VFMADD231PS (R11)(AX*2), Y2, Y5
-	VMOVUPS     Y5, 128(CX)
-	VMOVUPS     160(CX), Y4
-	VFMADD231PS (R12), Y0, Y4
-	VFMADD231PS (R12)(AX*1), Y1, Y4
-	VFMADD231PS (R12)(AX*2), Y2, Y4
-	VMOVUPS     Y4, 160(CX)
-	VMOVUPS     192(CX), Y5
-	VFMADD231PS (R13), Y0, Y5
-	VFMADD231PS (R13)(AX*1), Y1, Y5
-	VFMADD231PS (R13)(AX*2), Y2, Y5
-	VMOVUPS     Y5, 192(CX)
-	VMOVUPS     224(CX), Y4
-	VFMADD231PS (BX), Y0, Y4
-	VFMADD231PS (BX)(AX*1), Y1, Y4
-	VFMADD231PS (BX)(AX*2), Y2, Y4
-	VMOVUPS     Y4, 224(CX)
-	VMOVUPS     256(CX), Y5
-	VFMADD231PS (DX), Y0, Y5
-	VFMADD231PS (DX)(AX*1), Y1, Y5
-	VFMADD231PS (DX)(AX*2), Y2, Y5
-	VMOVUPS     Y5, 256(CX)
-	VMOVUPS     288(CX), Y4
-	VFMADD231PS (SI), Y0, Y4
-	VFMADD231PS (SI)(AX*1), Y1, Y4
-	VFMADD231PS (SI)(AX*2), Y2, Y4
-	VMOVUPS     Y4, 288(CX)
-	ADDQ        $320, CX
-	ADDQ        $32, DI
-	ADDQ        $32, R8
-	ADDQ        $32, R9
-	ADDQ        $32, R10
-	ADDQ        $32, R11
-	ADDQ        $32, R12
-	ADDQ        $32, R13
-	ADDQ        $32, BX
-	ADDQ        $32, DX
-	ADDQ        $32, SI
+	GTAP3(32, R8, Y4)
+	GTAP3(64, R9, Y5)
+	GTAP3(96, R10, Y4)
+	GTAP3(128, R11, Y5)
+	GTAP3(160, R12, Y4)
+	GTAP3(192, R13, Y5)
+	GTAP3(224, BX, Y4)
+	GTAP3(256, DX, Y5)
+	GTAP3(288, SI, Y4)
+	DWNEXT
 	DECQ        cnt-8(SP)
 	JNZ         dg3loop
 dg3done:

@@ -19,6 +19,9 @@ func is32[T Float]() bool {
 // p32 returns x's first element as *float32 (T must be float32).
 func p32[T Float](x []T) *float32 { return (*float32)(unsafe.Pointer(unsafe.SliceData(x))) }
 
+// s32 returns x as a []float32 (T must be float32).
+func s32[T Float](x []T) []float32 { return unsafe.Slice(p32(x), len(x)) }
+
 // simd returns how many leading elements of an n-element row the AVX2
 // kernels take.
 func simd[T Float](n int) int {
@@ -355,7 +358,7 @@ func tail8[T Float](x []T, pad float32) [8]float32 {
 	for i := range b {
 		b[i] = pad
 	}
-	copy(b[:], unsafe.Slice(p32(x), len(x)))
+	copy(b[:], s32(x))
 	return b
 }
 
@@ -371,7 +374,7 @@ func vExpShift[T Float](x []T, m T) float64 {
 		// sum that is at least 1 wherever m is x's maximum.
 		b := tail8(x, float32(m)-100)
 		s += float64(expShiftAVX(&b[0], 8, float32(m), simdConst))
-		copy(unsafe.Slice(p32(x), len(x)), b[:len(x)])
+		copy(s32(x), b[:])
 		return s
 	}
 	for i, v := range x {
@@ -394,8 +397,8 @@ func vExpSubVec[T Float](y, x, m, acc []T) {
 		var yb [8]float32
 		xb, mb, ab := tail8(x, 0), tail8(m, 0), tail8(acc, 0)
 		expSubVecAVX(&yb[0], &xb[0], &mb[0], &ab[0], 8, simdConst)
-		copy(unsafe.Slice(p32(y), len(y)), yb[:len(y)])
-		copy(unsafe.Slice(p32(acc), len(acc)), ab[:len(acc)])
+		copy(s32(y), yb[:])
+		copy(s32(acc), ab[:])
 		return
 	}
 	for j, v := range x {
@@ -417,7 +420,7 @@ func vExpSubMul[T Float](y, x, m, s []T) {
 		var yb [8]float32
 		xb, mb, sb := tail8(x, 0), tail8(m, 0), tail8(s, 0)
 		expSubMulAVX(&yb[0], &xb[0], &mb[0], &sb[0], 8, simdConst)
-		copy(unsafe.Slice(p32(y), len(y)), yb[:len(y)])
+		copy(s32(y), yb[:])
 		return
 	}
 	for j, v := range x {

@@ -12,22 +12,15 @@
 package main
 
 import (
-	"runtime"
-
 	"github.com/mmcseg/mmcseg/sdk"
 	"github.com/mmcseg/mmcseg/segmenter/mmcformer"
 )
 
 func main() {
-	// Where the model's products run in OpenBLAS (cgo), one P more than
-	// the host allows (the host sets GOMAXPROCS to the threads of a job)
-	// stops the runtime's monitor from taking the Ps back at each of its
-	// 20 µs ticks: steps 1–5 % faster. Where they run on the AVX-512
-	// kernels the spare P only spins next to the model's threads. The
-	// model computes on its own Threads goroutines either way, so no more
-	// work runs at once (see package mmcformer).
-	if mmcformer.SpareP() {
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-	}
+	// One P more than the host allows (it sets GOMAXPROCS to the threads
+	// of a job) where the model's products run in cgo calls; the model
+	// computes on its own Threads goroutines either way (see package
+	// mmcformer).
+	mmcformer.UseSpareP()
 	sdk.Serve(&plugin{})
 }

@@ -2,7 +2,6 @@ package mmcformer
 
 import (
 	"math/rand/v2"
-	"runtime"
 	"testing"
 	"time"
 
@@ -35,11 +34,9 @@ func BenchmarkStep129(b *testing.B) {
 }
 
 func benchStep(b *testing.B, cfg Config) {
-	// The Ps the plugin runs the model with (see the package doc); the
-	// SGEMM reference runs under the same setting.
-	if SpareP() {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1))
-	}
+	// The Ps the plugin runs the model with; the SGEMM reference runs
+	// under the same setting.
+	defer UseSpareP()()
 	m, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)

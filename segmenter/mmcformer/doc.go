@@ -52,6 +52,6 @@
 // the model still computes on Threads goroutines, and the thousands of
 // preemptions a step stop (steps 1–5 % faster). With the AVX-512 kernels,
 // which are Go assembly, the spare P only spins looking for work next to
-// the model's threads (steps 3.5 % slower). SpareP says which applies; the
-// plugin and the benchmarks follow it.
+// the model's threads (steps 3.5 % slower). UseSpareP does what applies;
+// the plugin and the benchmarks call it.
 package mmcformer

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"time"
 
 	"github.com/mmcseg/mmcseg/segmenter"
@@ -218,6 +219,13 @@ func (m *Model) upsampleArgmax(w, h int, out []uint8) {
 	})
 }
 
-// SpareP reports whether a process that runs Models on all its Ps should
-// give the Go runtime one P more than it has (see the package doc).
-func SpareP() bool { return blas.TokenProductsInCgo() }
+// UseSpareP gives the Go runtime one P more than it has where a process
+// that runs Models on all its Ps gains from it (see the package doc), and
+// returns the function that restores the previous GOMAXPROCS.
+func UseSpareP() (restore func()) {
+	if !blas.TokenProductsInCgo() {
+		return func() {}
+	}
+	old := runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	return func() { runtime.GOMAXPROCS(old) }
+}

@@ -57,10 +57,10 @@ type net[T segmenter.Float] struct {
 	small, large branchBufs[T]
 
 	wcomb   []T // the classifier's large half times the up-sampling, per sub-pixel [4][C][D]
+	dwcomb  []T // its gradient
 	wqkT    []T // the block being run's [Wq|Wk]ᵀ [D][2D], W1ᵀ [D][4D] and W2ᵀ [4D][D],
 	w1T     []T // for the fused passes' many row-sized products (segmenter.LinearT)
 	w2T     []T
-	dwcomb  []T // its gradient
 	logits  []T // O [n][C]; after the loss, the intra BatchNorm's x̂ of O
 	dLogits []T // [n][C]
 	labels  []int32

@@ -40,8 +40,37 @@ const (
 	chunkK = 64
 )
 
-// packs holds the buffers B is copied into, one per concurrent call.
+// packs holds the scratch buffers (B's panels, the strips and tiles of the
+// last rows, transposed results), one set per concurrent call.
 var packs = sync.Pool{New: func() any { return new([]float32) }}
+
+// scratch returns the first n floats of the pooled buffer *p (not zeroed),
+// growing it first if it is shorter.
+func scratch(p *[]float32, n int) []float32 {
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	return (*p)[:n]
+}
+
+// tileIn starts the six-row tile [6][n] in which the rows row0 … row0+rows−1
+// of C (rows < 6) are summed: their contents with acc, else zero.
+func tileIn(tile, c []float32, ldc, row0, rows, n int, acc bool) {
+	clear(tile)
+	if !acc {
+		return
+	}
+	for i := range rows {
+		copy(tile[i*n:(i+1)*n], c[(row0+i)*ldc:])
+	}
+}
+
+// tileOut copies the tile's first rows back into C from row0.
+func tileOut(tile, c []float32, ldc, row0, rows, n int) {
+	for i := range rows {
+		copy(c[(row0+i)*ldc:(row0+i)*ldc+n], tile[i*n:(i+1)*n])
+	}
+}
 
 // Suits reports whether Sgemm runs on this CPU and pays for a product of
 // this shape (op(A) m×k, op(B) k×n).
@@ -94,25 +123,18 @@ func Sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, 
 		// call into OpenBLAS for them would copy all of B again).
 		tp := packs.Get().(*[]float32)
 		defer packs.Put(tp)
-		if cap(*tp) < 6*k+6*n {
-			*tp = make([]float32, 6*k+6*n)
-		}
-		strip, tile := (*tp)[:6*k], (*tp)[6*k:6*k+6*n]
+		buf := scratch(tp, 6*k+6*n)
+		strip, tile := buf[:6*k], buf[6*k:]
 		clear(strip[rest*k:])
-		clear(tile)
 		for i := range rest {
 			copy(strip[i*k:(i+1)*k], a[(m6+i)*lda:])
-			if acc {
-				copy(tile[i*n:(i+1)*n], c[(m6+i)*ldc:])
-			}
 		}
+		tileIn(tile, c, ldc, m6, rest, n, acc)
 		for p0 := 0; p0 < n; p0 += 64 {
 			bp, ld := panel(p0)
 			kernel(min(64, n-p0), k, 1, &strip[0], k, 1, 0, bp, ld, &tile[p0], n, true)
 		}
-		for i := range rest {
-			copy(c[(m6+i)*ldc:(m6+i)*ldc+n], tile[i*n:(i+1)*n])
-		}
+		tileOut(tile, c, ldc, m6, rest, n)
 	}
 }
 
@@ -132,10 +154,7 @@ func sgemmTN(m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, 
 		// two threads).
 		pool := packs.Get().(*[]float32)
 		defer packs.Put(pool)
-		if cap(*pool) < m*n {
-			*pool = make([]float32, m*n)
-		}
-		ct := (*pool)[:m*n]
+		ct := scratch(pool, m*n)
 		sgemmTN(n, m, k, b, ldb, a, lda, false, ct, m)
 		for i := range m {
 			row := c[i*ldc : i*ldc+n]
@@ -156,16 +175,9 @@ func sgemmTN(m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, 
 	if rest > 0 {
 		pool := packs.Get().(*[]float32)
 		defer packs.Put(pool)
-		if cap(*pool) < 6*n+6*chunkK {
-			*pool = make([]float32, 6*n+6*chunkK)
-		}
-		tile, strip = (*pool)[:6*n], (*pool)[6*n:6*n+6*chunkK]
-		clear(tile)
-		if acc {
-			for i := range rest {
-				copy(tile[i*n:(i+1)*n], c[(m6+i)*ldc:])
-			}
-		}
+		buf := scratch(pool, 6*n+6*chunkK)
+		tile, strip = buf[:6*n], buf[6*n:]
+		tileIn(tile, c, ldc, m6, rest, n, acc)
 	}
 	for k0 := 0; k0 < k; k0 += chunkK {
 		kc := min(chunkK, k-k0)
@@ -186,19 +198,13 @@ func sgemmTN(m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, 
 			}
 		}
 	}
-	for i := range rest {
-		copy(c[(m6+i)*ldc:(m6+i)*ldc+n], tile[i*n:(i+1)*n])
-	}
+	tileOut(tile, c, ldc, m6, rest, n)
 }
 
 // pack copies op(B) (k×n) into panels of 64 columns, each k rows of 64
 // floats (the columns past n are left as they are: the kernels mask them).
 func pack(pool *[]float32, transB bool, n, k int, b []float32, ldb int) []float32 {
-	size := (n + 63) / 64 * 64 * k
-	if cap(*pool) < size {
-		*pool = make([]float32, size)
-	}
-	pk := (*pool)[:size]
+	pk := scratch(pool, (n+63)/64*64*k)
 	for p0 := 0; p0 < n; p0 += 64 {
 		w := min(64, n-p0)
 		panel := pk[p0*k : (p0+64)*k]

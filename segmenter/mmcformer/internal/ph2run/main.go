@@ -20,7 +20,6 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -31,10 +30,8 @@ import (
 )
 
 func main() {
-	// The Ps the plugin runs the model with (see the package doc).
-	if mmcformer.SpareP() {
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-	}
+	mmcformer.UseSpareP() // as the plugin runs the model
+
 	cfg := mmcformer.DefaultConfig()
 	data := flag.String("data", filepath.Join(shareddata.Dir(), "ph2"), "PH2 folder (images/NAME.jpg, masks/NAME.png)")
 	names := flag.String("images", "IMD004", "comma-separated image names")
